@@ -1,0 +1,233 @@
+//! Building the application from config and wiring its parts; `App::spawn` for tests.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use poem::listener::{Acceptor, Listener, TcpListener};
+
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::Config;
+use crate::content::{Content, ContentOptions, ImportReport};
+use crate::http::{self, ApiState, Authenticator, HttpLimits, Metrics};
+use crate::principal::Principal;
+use crate::schema::{Registry, SchemaError};
+use crate::storage::{Store, StoreOptions};
+
+/// The demo content (both seed sites, a school profile, generated articles), built into the binary.
+pub const DEMO_JSONL: &str = include_str!("../demo/demo.jsonl");
+
+/// The content types built into the binary (used when `schemas.dir` is empty).
+const BUILTIN_SCHEMAS: [(&str, &str); 4] = [
+    ("page.toml", include_str!("../../schemas/page.toml")),
+    (
+        "practice_article.toml",
+        include_str!("../../schemas/practice_article.toml"),
+    ),
+    (
+        "school_profile.toml",
+        include_str!("../../schemas/school_profile.toml"),
+    ),
+    (
+        "testimonial.toml",
+        include_str!("../../schemas/testimonial.toml"),
+    ),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid schema:\n{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Schema(Vec<SchemaError>),
+    #[error(transparent)]
+    Storage(#[from] crate::storage::Error),
+    #[error("content: {0}")]
+    Content(#[from] crate::content::Error),
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: String, reason: String },
+    #[error("server: {0}")]
+    Server(String),
+}
+
+/// Load the content types named by the configuration.
+pub fn load_schemas(config: &Config) -> Result<Registry, Vec<SchemaError>> {
+    if config.schemas.dir.as_os_str().is_empty() {
+        let sources: Vec<(String, String)> = BUILTIN_SCHEMAS
+            .iter()
+            .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
+            .collect();
+        Registry::from_sources(&sources)
+    } else {
+        Registry::load_dir(&config.schemas.dir)
+    }
+}
+
+/// The application: configuration, store and services, ready to serve.
+pub struct App {
+    pub config: Config,
+    pub content: Content,
+    pub metrics: Arc<Metrics>,
+}
+
+/// A server running in this process (tests).
+pub struct SpawnedApp {
+    pub addr: SocketAddr,
+    pub url: String,
+    pub content: Content,
+    pub token: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), AppError>>,
+}
+
+impl SpawnedApp {
+    /// Stop the server and wait for it.
+    pub async fn stop(mut self) -> Result<(), AppError> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        (&mut self.task)
+            .await
+            .map_err(|e| AppError::Server(e.to_string()))?
+    }
+}
+
+impl App {
+    /// Open the store, load schemas, wire the services; loads demo content when configured.
+    pub async fn build(config: Config, clock: SharedClock) -> Result<App, AppError> {
+        let schemas = Arc::new(load_schemas(&config).map_err(AppError::Schema)?);
+        let store = Store::open(&StoreOptions {
+            url: config.storage_url(),
+            namespace: config.storage.namespace.clone(),
+            database: config.storage.database.clone(),
+            block_cache_bytes: config.storage.block_cache_mb * 1024 * 1024,
+            memtable_bytes: config.storage.memtable_mb * 1024 * 1024,
+            username: config.storage.username.clone(),
+            password: config.storage.password.clone(),
+        })
+        .await?;
+        let content = Content::new(
+            store,
+            schemas,
+            clock,
+            ContentOptions {
+                default_locale: config.locales.default.clone(),
+                locales: config.locales.available.clone(),
+                sites: config.sites.iter().map(|s| s.id.clone()).collect(),
+                write_retries: config.storage.write_retries,
+                import_batch: config.import.batch_size,
+            },
+        );
+        let app = App {
+            config,
+            content,
+            metrics: Metrics::new(),
+        };
+        if app.config.demo.load_on_empty && app.content.is_empty().await? {
+            let report = app.load_demo().await?;
+            tracing::info!(
+                imported = report.imported,
+                failed = report.failed,
+                "loaded demo content"
+            );
+        }
+        Ok(app)
+    }
+
+    /// Import the built-in demo content.
+    pub async fn load_demo(&self) -> Result<ImportReport, AppError> {
+        Ok(self
+            .content
+            .import(&Principal::Bootstrap, DEMO_JSONL.as_bytes())
+            .await?)
+    }
+
+    fn endpoint(&self) -> impl poem::Endpoint<Output = poem::Response> + use<> {
+        let state = ApiState {
+            content: self.content.clone(),
+            auth: Authenticator::new(&self.config.auth.bootstrap_token),
+            metrics: self.metrics.clone(),
+            public_max_age: self.config.cache.public_max_age_secs,
+            default_locale: self.config.locales.default.clone(),
+        };
+        http::routes(
+            state,
+            HttpLimits {
+                body_bytes: self.config.server.body_limit_bytes,
+                import_bytes: (self.config.import.max_body_mb * 1024 * 1024) as usize,
+            },
+        )
+    }
+
+    /// Bind, log the URL, serve until `shutdown` resolves, then drain for the grace period.
+    pub async fn serve<F>(
+        self,
+        shutdown: F,
+        ready: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
+    ) -> Result<(), AppError>
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let addr = self.config.server.bind.clone();
+        let acceptor = TcpListener::bind(addr.clone())
+            .into_acceptor()
+            .await
+            .map_err(|e| AppError::Bind {
+                addr: addr.clone(),
+                reason: e.to_string(),
+            })?;
+        let local = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .ok_or_else(|| AppError::Bind {
+                addr: addr.clone(),
+                reason: "no local address".into(),
+            })?;
+        tracing::info!("listening on http://{local} (API docs: http://{local}/docs)");
+        if let Some(tx) = ready {
+            let _ = tx.send(local);
+        }
+        let grace = std::time::Duration::from_secs(self.config.server.shutdown_grace_secs);
+        poem::Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(self.endpoint(), shutdown, Some(grace))
+            .await
+            .map_err(|e| AppError::Server(e.to_string()))
+    }
+
+    /// Build and serve on the configured address (use port 0) in this process (tests).
+    pub async fn spawn(config: Config, clock: Option<SharedClock>) -> Result<SpawnedApp, AppError> {
+        let clock = clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let token = config.auth.bootstrap_token.clone();
+        let app = App::build(config, clock).await?;
+        let content = app.content.clone();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(app.serve(
+            async move {
+                let _ = stop_rx.await;
+            },
+            Some(ready_tx),
+        ));
+        let addr = ready_rx
+            .await
+            .map_err(|_| AppError::Server("the server stopped before listening".into()))?;
+        Ok(SpawnedApp {
+            addr,
+            url: format!("http://{addr}"),
+            content,
+            token,
+            shutdown: Some(stop_tx),
+            task,
+        })
+    }
+
+    /// The OpenAPI document this build serves.
+    pub fn openapi(&self) -> serde_json::Value {
+        let state = ApiState {
+            content: self.content.clone(),
+            auth: Authenticator::new(""),
+            metrics: self.metrics.clone(),
+            public_max_age: 0,
+            default_locale: self.config.locales.default.clone(),
+        };
+        http::openapi_document(&state)
+    }
+}

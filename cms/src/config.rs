@@ -1,0 +1,436 @@
+//! Configuration: `config.toml` layered with `CMS_<SECTION>__<KEY>` environment overrides, validated at start.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// A configuration problem: the key it concerns and why it is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config key `{key}`: {reason}")]
+    Invalid { key: String, reason: String },
+    #[error("config file {path}: {reason}")]
+    File { path: String, reason: String },
+}
+
+fn invalid(key: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub data: DataConfig,
+    pub storage: StorageConfig,
+    pub cache: CacheConfig,
+    pub auth: AuthConfig,
+    pub demo: DemoConfig,
+    pub locales: LocalesConfig,
+    pub schemas: SchemasConfig,
+    pub import: ImportConfig,
+    pub log: LogConfig,
+    pub sites: Vec<SiteConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on; port 0 picks a free port.
+    pub bind: String,
+    /// Largest request body accepted by ordinary endpoints, in bytes.
+    pub body_limit_bytes: usize,
+    /// Seconds to let in-flight requests finish on SIGTERM.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataConfig {
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// `surrealkv://PATH`, `mem://` or `ws://HOST:PORT`; empty means `surrealkv://<data.dir>/db`.
+    pub url: String,
+    pub namespace: String,
+    pub database: String,
+    /// SurrealKV block cache (embedded store only), in MiB.
+    pub block_cache_mb: u64,
+    /// SurrealKV memtable arena (embedded store only), in MiB.
+    pub memtable_mb: u64,
+    /// Retries of a write transaction that lost an optimistic conflict, before 503.
+    pub write_retries: u32,
+    /// Username/password for a `ws://` server (ignored for embedded stores).
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// Size of the published-response cache, in MiB (0 disables it).
+    pub responses_mb: u64,
+    /// `max-age` of public delivery responses, in seconds.
+    pub public_max_age_secs: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// A token that always acts as admin (automation, CLI). Empty disables it.
+    pub bootstrap_token: String,
+    /// First admin, created when no user exists (used once users land).
+    pub admin_email: String,
+    pub admin_password: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemoConfig {
+    /// Load the built-in demo content when the store holds no content.
+    pub load_on_empty: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LocalesConfig {
+    pub default: String,
+    pub available: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchemasConfig {
+    /// Directory of `*.toml` content types; empty means the schemas built into the binary.
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImportConfig {
+    /// Items written per transaction during import.
+    pub batch_size: usize,
+    /// Largest import body, in MiB.
+    pub max_body_mb: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `tracing` filter, e.g. `info` or `cms=debug,info`.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub url: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server: ServerConfig::default(),
+            data: DataConfig::default(),
+            storage: StorageConfig::default(),
+            cache: CacheConfig::default(),
+            auth: AuthConfig::default(),
+            demo: DemoConfig::default(),
+            locales: LocalesConfig::default(),
+            schemas: SchemasConfig::default(),
+            import: ImportConfig::default(),
+            log: LogConfig::default(),
+            sites: vec![SiteConfig {
+                id: "default".into(),
+                name: "Default site".into(),
+                url: String::new(),
+            }],
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            body_limit_bytes: 1024 * 1024,
+            shutdown_grace_secs: 10,
+        }
+    }
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("./data"),
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            namespace: "cms".into(),
+            database: "main".into(),
+            block_cache_mb: 32,
+            memtable_mb: 32,
+            write_retries: 8,
+            username: String::new(),
+            password: String::new(),
+        }
+    }
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            responses_mb: 32,
+            public_max_age_secs: 30,
+        }
+    }
+}
+
+impl Default for LocalesConfig {
+    fn default() -> Self {
+        Self {
+            default: "en".into(),
+            available: vec!["en".into(), "cy".into()],
+        }
+    }
+}
+
+impl Default for ImportConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            max_body_mb: 512,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Load `path` (when it exists, or when `required`), then the `CMS_*` environment, then validate.
+    pub fn load(path: &Path, required: bool) -> Result<Config, ConfigError> {
+        if required && !path.exists() {
+            return Err(ConfigError::File {
+                path: path.display().to_string(),
+                reason: "not found".into(),
+            });
+        }
+        let figment = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(path))
+            .merge(Env::prefixed("CMS_").split("__").lowercase(true));
+        Self::from_figment(figment)
+    }
+
+    /// Validate an in-memory configuration (tests, `App::spawn`).
+    pub fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
+        let config: Config = figment.extract().map_err(|e| {
+            let key = e.path.join(".");
+            ConfigError::Invalid {
+                key: if key.is_empty() { "(file)".into() } else { key },
+                reason: e.kind.to_string(),
+            }
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.bind_addr()?;
+        if self.server.body_limit_bytes < 1024 {
+            return Err(invalid("server.body_limit_bytes", "must be at least 1024"));
+        }
+        let url = self.storage_url();
+        let scheme = url.split("://").next().unwrap_or_default();
+        if !["mem", "memory", "surrealkv", "ws", "wss"].contains(&scheme) || !url.contains("://") {
+            return Err(invalid(
+                "storage.url",
+                format!("`{url}`: expected surrealkv://PATH, mem:// or ws://HOST:PORT"),
+            ));
+        }
+        if self.storage.namespace.is_empty() || self.storage.database.is_empty() {
+            return Err(invalid(
+                "storage.namespace",
+                "namespace and database must be set",
+            ));
+        }
+        if self.storage.block_cache_mb == 0 || self.storage.block_cache_mb > 64 * 1024 {
+            return Err(invalid(
+                "storage.block_cache_mb",
+                "must be between 1 and 65536",
+            ));
+        }
+        if self.storage.memtable_mb < 4 || self.storage.memtable_mb > 4096 {
+            return Err(invalid("storage.memtable_mb", "must be between 4 and 4096"));
+        }
+        if self.cache.responses_mb > 16 * 1024 {
+            return Err(invalid("cache.responses_mb", "must be at most 16384"));
+        }
+        let token = &self.auth.bootstrap_token;
+        if !token.is_empty() && token.len() < 16 {
+            return Err(invalid(
+                "auth.bootstrap_token",
+                "must be empty (disabled) or at least 16 characters",
+            ));
+        }
+        if !self.locales.available.contains(&self.locales.default) {
+            return Err(invalid(
+                "locales.default",
+                format!("`{}` is not in locales.available", self.locales.default),
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for locale in &self.locales.available {
+            if !is_code(locale, 2, 10) || !seen.insert(locale) {
+                return Err(invalid(
+                    "locales.available",
+                    format!("`{locale}` is not a distinct lowercase locale code"),
+                ));
+            }
+        }
+        if self.sites.is_empty() {
+            return Err(invalid("sites", "at least one [[sites]] entry is required"));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, site) in self.sites.iter().enumerate() {
+            if !is_code(&site.id, 1, 40) || !seen.insert(&site.id) {
+                return Err(invalid(
+                    &format!("sites[{i}].id"),
+                    format!("`{}` must be a distinct id of a-z, 0-9, - and _", site.id),
+                ));
+            }
+        }
+        if self.import.batch_size == 0 || self.import.batch_size > 10_000 {
+            return Err(invalid("import.batch_size", "must be between 1 and 10000"));
+        }
+        if self.import.max_body_mb == 0 {
+            return Err(invalid("import.max_body_mb", "must be at least 1"));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(invalid(
+                "log.level",
+                format!("`{}` is not a valid filter", self.log.level),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.server
+            .bind
+            .parse()
+            .map_err(|e| invalid("server.bind", format!("`{}`: {e}", self.server.bind)))
+    }
+
+    /// The effective storage URL (`storage.url`, or the embedded store under `data.dir`).
+    pub fn storage_url(&self) -> String {
+        if self.storage.url.is_empty() {
+            format!("surrealkv://{}", self.data.dir.join("db").display())
+        } else {
+            self.storage.url.clone()
+        }
+    }
+
+    pub fn site(&self, id: &str) -> Option<&SiteConfig> {
+        self.sites.iter().find(|s| s.id == id)
+    }
+
+    pub fn has_locale(&self, locale: &str) -> bool {
+        self.locales.available.iter().any(|l| l == locale)
+    }
+}
+
+fn is_code(s: &str, min: usize, max: usize) -> bool {
+    (min..=max).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        Config::from_figment(
+            Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(text)),
+        )
+    }
+
+    #[test]
+    fn repo_config_is_valid() {
+        let text = include_str!("../../config.toml");
+        let config = from_toml(text).unwrap();
+        assert!(config.demo.load_on_empty);
+        assert_eq!(
+            config
+                .sites
+                .iter()
+                .map(|s| s.id.as_str())
+                .collect::<Vec<_>>(),
+            ["csn", "coopschools"]
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = from_toml("[server]\nbind = \"nowhere\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("server.bind"), "{err}");
+        let err = from_toml("[storage]\nblock_cache_mb = \"lots\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("storage.block_cache_mb"), "{err}");
+        let err = from_toml("[server]\nunknown_key = 1")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown_key"), "{err}");
+        let err = from_toml("[locales]\ndefault = \"fr\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("locales.default"), "{err}");
+        let err = from_toml("[storage]\nurl = \"postgres://x\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("storage.url"), "{err}");
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        let figment = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string("[server]\nbind = \"127.0.0.1:1\""))
+            .merge(Serialized::default("server.bind", "127.0.0.1:2"));
+        let config = Config::from_figment(figment).unwrap();
+        assert_eq!(config.server.bind, "127.0.0.1:2");
+    }
+
+    #[test]
+    fn default_storage_is_embedded_under_data_dir() {
+        let config = Config::default();
+        assert_eq!(config.storage_url(), "surrealkv://./data/db");
+    }
+}

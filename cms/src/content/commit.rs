@@ -1,0 +1,203 @@
+//! One write = one transaction: item document, projections, revisions, audit entries and outbox
+//! events, with an optimistic version check per item and every statement's result checked.
+
+use serde_json::json;
+
+use super::model::{self, ItemDoc};
+use super::{Content, Error};
+use crate::schema::FieldError;
+use crate::storage::StatementError;
+
+/// Everything one item's write stores.
+#[derive(Debug, Clone)]
+pub(super) struct Change {
+    /// Version the stored item must still have (0 = must not exist).
+    pub expected_version: u64,
+    pub doc: ItemDoc,
+    pub revisions: Vec<Revision>,
+    pub action: &'static str,
+    pub actor: String,
+    /// Locales whose outbox event and audit entry this change emits.
+    pub locales: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Revision {
+    pub locale: String,
+    pub n: u64,
+    pub fields: model::Fields,
+    pub state: &'static str,
+}
+
+const COMMIT_SQL: &str = r#"
+BEGIN TRANSACTION;
+FOR $c IN $checks { IF (type::record('item', $c.id).version ?? 0) != $c.expect { THROW 'cms:stale:' + $c.id; }; };
+FOR $i IN $items { UPSERT type::record('item', $i.uid) CONTENT $i RETURN NONE; };
+FOR $k IN $wdel { DELETE type::record('working', $k) RETURN NONE; };
+FOR $k IN $ddel { DELETE type::record('delivery', $k) RETURN NONE; };
+FOR $w IN $wput { UPSERT type::record('working', $w.key) CONTENT $w.row RETURN NONE; };
+FOR $d IN $dput { UPSERT type::record('delivery', $d.key) CONTENT $d.row RETURN NONE; };
+FOR $r IN $revisions { UPSERT type::record('revision', $r.key) CONTENT $r.row RETURN NONE; };
+FOR $a IN $audits { CREATE audit CONTENT $a RETURN NONE; };
+LET $base = (UPDATE ONLY counter:outbox SET n += $k RETURN VALUE n) - $k;
+FOR $e IN $events { CREATE type::record('outbox', $base + $e.i + 1) CONTENT { seq: $base + $e.i + 1, at: $e.at, kind: $e.kind, uid: $e.uid, ctype: $e.ctype, site: $e.site, locale: $e.locale, revision: $e.revision, version: $e.version } RETURN NONE; };
+COMMIT TRANSACTION;
+"#;
+
+/// Why a commit failed.
+#[derive(Debug)]
+pub(super) enum CommitError {
+    /// Another writer got there first: reload and try again.
+    Retry,
+    /// A unique index refused a slug.
+    Unique {
+        table: &'static str,
+    },
+    Fatal(String),
+}
+
+impl Content {
+    /// Store `changes` in one transaction.
+    pub(super) async fn commit(&self, changes: &[Change]) -> Result<(), CommitError> {
+        let now = self.now();
+        let opts = &self.inner.options;
+        let mut checks = Vec::new();
+        let mut items = Vec::new();
+        let (mut wdel, mut ddel, mut wput, mut dput) = (vec![], vec![], vec![], vec![]);
+        let mut revisions = Vec::new();
+        let mut audits = Vec::new();
+        let mut events = Vec::new();
+        for change in changes {
+            let doc = &change.doc;
+            let ct = self
+                .content_type(&doc.ctype)
+                .map_err(|e| CommitError::Fatal(e.to_string()))?;
+            checks.push(json!({"id": doc.uid, "expect": change.expected_version}));
+            items.push(serde_json::to_value(doc).map_err(|e| CommitError::Fatal(e.to_string()))?);
+            for locale in &opts.locales {
+                wdel.push(model::row_key(&doc.uid, locale));
+                ddel.push(model::row_key(&doc.uid, locale));
+            }
+            for (key, row) in model::working_rows(ct, doc, &opts.default_locale) {
+                wput.push(json!({"key": key, "row": row}));
+            }
+            for (key, row) in model::delivery_rows(ct, doc, &opts.locales, &opts.default_locale) {
+                dput.push(json!({"key": key, "row": row}));
+            }
+            for r in &change.revisions {
+                revisions.push(json!({
+                    "key": format!("{}.{}.{}", doc.uid, r.locale, r.n),
+                    "row": {"uid": doc.uid, "ctype": doc.ctype, "locale": r.locale, "n": r.n,
+                            "op": change.action, "state": r.state, "at": now, "by": change.actor,
+                            "fields": r.fields},
+                }));
+            }
+            for locale in &change.locales {
+                let revision = doc.locales.get(locale).map(|l| l.revision).unwrap_or(0);
+                audits.push(json!({
+                    "at": now, "actor": change.actor, "action": change.action, "uid": doc.uid,
+                    "ctype": doc.ctype, "site": doc.site, "locale": locale, "revision": revision,
+                }));
+                events.push(json!({
+                    "i": events.len(), "at": now, "kind": format!("item.{}", change.action),
+                    "uid": doc.uid, "ctype": doc.ctype, "site": doc.site, "locale": locale,
+                    "revision": revision, "version": doc.version,
+                }));
+            }
+        }
+        let vars = json!({
+            "checks": checks, "items": items, "wdel": wdel, "ddel": ddel, "wput": wput,
+            "dput": dput, "revisions": revisions, "audits": audits, "events": events,
+            "k": events.len(),
+        });
+        let mut outcome = self
+            .inner
+            .store
+            .run(COMMIT_SQL, vars)
+            .await
+            .map_err(|e| CommitError::Fatal(e.to_string()))?;
+        match outcome.first_error() {
+            None => {
+                let _ = outcome.take(0);
+                Ok(())
+            }
+            Some(StatementError::Retryable(_)) => Err(CommitError::Retry),
+            Some(StatementError::Thrown(t)) if t.starts_with("cms:stale:") => {
+                Err(CommitError::Retry)
+            }
+            Some(StatementError::Unique { index, .. }) => Err(CommitError::Unique {
+                table: if index.starts_with("delivery") {
+                    "delivery"
+                } else {
+                    "working"
+                },
+            }),
+            Some(other) => Err(CommitError::Fatal(format!("{other:?}"))),
+        }
+    }
+
+    /// Load an item, let `decide` compute the change, commit; retry on conflicts.
+    pub(super) async fn write_item<F>(&self, uid: &str, mut decide: F) -> Result<ItemDoc, Error>
+    where
+        F: FnMut(Option<ItemDoc>) -> Result<Change, Error>,
+    {
+        let retries = self.inner.options.write_retries.max(1);
+        for attempt in 0..retries {
+            let current = self.load_item(uid).await?;
+            let change = decide(current)?;
+            match self.commit(std::slice::from_ref(&change)).await {
+                Ok(()) => return Ok(change.doc),
+                Err(CommitError::Retry) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(1 << attempt.min(6))).await;
+                }
+                Err(CommitError::Unique { table, .. }) => {
+                    return Err(self.unique_error(&change.doc.ctype, table));
+                }
+                Err(CommitError::Fatal(e)) => return Err(Error::Storage(e)),
+            }
+        }
+        Err(Error::WriteConflict)
+    }
+
+    pub(super) fn unique_error(&self, ctype: &str, table: &str) -> Error {
+        let slug = self
+            .inner
+            .schemas
+            .get(ctype)
+            .and_then(|ct| ct.slug_field.clone())
+            .unwrap_or_else(|| "slug".into());
+        let what = if table == "delivery" {
+            "a published item already uses this slug"
+        } else {
+            "another item already uses this slug"
+        };
+        Error::Validation(vec![FieldError {
+            path: format!("fields.{slug}"),
+            code: "unique".into(),
+            message: format!("{what} (slugs are unique per site, type and locale)"),
+        }])
+    }
+
+    pub(super) async fn load_item(&self, uid: &str) -> Result<Option<ItemDoc>, Error> {
+        if !crate::schema::is_ulid(uid) {
+            return Ok(None);
+        }
+        let mut outcome = self
+            .inner
+            .store
+            .run(
+                "SELECT * OMIT id FROM type::record('item', $id);",
+                json!({ "id": uid }),
+            )
+            .await?;
+        let rows = outcome
+            .rows(0)
+            .map_err(|e| Error::Storage(format!("{e:?}")))?;
+        match rows.into_iter().next() {
+            None => Ok(None),
+            Some(v) => serde_json::from_value(v)
+                .map(Some)
+                .map_err(|e| Error::Storage(format!("corrupt item {uid}: {e}"))),
+        }
+    }
+}

@@ -1,0 +1,479 @@
+//! Management operations on working copies: create, read, list, patch, workflow actions, trash.
+
+use serde_json::{Map, Value};
+
+use super::commit::{Change, Revision};
+use super::model::{self, Fields, ItemDoc, LocaleDoc, State};
+use super::query::{ListParams, Table};
+use super::view::{self, ItemView, Page};
+use super::workflow::{self, Action};
+use super::{Content, Error, bad_request, merge_patch};
+use crate::principal::Principal;
+use crate::schema::{ContentType, FieldError};
+
+fn require_manager(who: &Principal) -> Result<(), Error> {
+    match who {
+        Principal::Anonymous => Err(Error::Unauthorized),
+        w if w.can_manage() => Ok(()),
+        _ => Err(Error::Forbidden(
+            "managing content needs a contributor, editor or admin".into(),
+        )),
+    }
+}
+
+fn unknown_key(key: &str) -> FieldError {
+    FieldError {
+        path: key.to_owned(),
+        code: "unknown_field".into(),
+        message: format!("`{key}` is not accepted here"),
+    }
+}
+
+/// Split a body `{"fields": {...}, ...}` into its parts, refusing unknown keys.
+fn body_object(body: Value, allowed: &[&str]) -> Result<Map<String, Value>, Error> {
+    let Value::Object(map) = body else {
+        return Err(Error::Validation(vec![FieldError {
+            path: String::new(),
+            code: "wrong_type".into(),
+            message: "the body must be a JSON object".into(),
+        }]));
+    };
+    let unknown: Vec<FieldError> = map
+        .keys()
+        .filter(|k| !allowed.contains(&k.as_str()))
+        .map(|k| unknown_key(k))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Error::Validation(unknown));
+    }
+    Ok(map)
+}
+
+fn fields_of(body: &mut Map<String, Value>) -> Result<Fields, Error> {
+    match body.remove("fields") {
+        Some(Value::Object(fields)) => Ok(fields),
+        None => Ok(Fields::new()),
+        Some(_) => Err(Error::Validation(vec![FieldError {
+            path: "fields".into(),
+            code: "wrong_type".into(),
+            message: "`fields` must be an object".into(),
+        }])),
+    }
+}
+
+/// Normalize `own` values with `base` (the default locale's) filling missing localized fields;
+/// returns the normalized own values (shared and localized), without the borrowed ones.
+pub(super) fn normalize_with_base(
+    ct: &ContentType,
+    own: &Fields,
+    base: Option<&Fields>,
+) -> Result<Fields, Error> {
+    let mut resolved = own.clone();
+    let mut fallback = Vec::new();
+    if let Some(base) = base {
+        for field in ct.fields.iter().filter(|f| f.localized) {
+            if own.get(&field.name).is_none_or(Value::is_null)
+                && let Some(v) = base.get(&field.name)
+            {
+                resolved.insert(field.name.clone(), v.clone());
+                fallback.push(field.name.clone());
+            }
+        }
+    }
+    let mut normalized = ct.normalize(&resolved).map_err(Error::Validation)?;
+    normalized.retain(|k, _| !fallback.contains(k));
+    Ok(normalized)
+}
+
+/// Validate `own` for `locale` (with fallback to the default locale) and split the normalized
+/// result into the shared fields and the locale's own localized fields.
+pub(super) fn normalize_locale(
+    ct: &ContentType,
+    doc: &ItemDoc,
+    locale: &str,
+    default: &str,
+    own: &Fields,
+) -> Result<(Fields, Fields), Error> {
+    let base = if locale == default {
+        None
+    } else {
+        doc.locales.get(default).map(|l| &l.fields)
+    };
+    let normalized = normalize_with_base(ct, own, base)?;
+    let mut shared = Fields::new();
+    let mut localized = Fields::new();
+    for (k, v) in normalized {
+        if ct.field(&k).is_some_and(|f| f.localized) {
+            localized.insert(k, v);
+        } else {
+            shared.insert(k, v);
+        }
+    }
+    Ok((shared, localized))
+}
+
+/// What a write stamps on the item: who, when, and the default locale for fallbacks.
+pub(super) struct Stamp<'a> {
+    pub who: &'a Principal,
+    pub now: &'a str,
+    pub default: &'a str,
+}
+
+/// Bump the version and the revisions of `locales`, recording one revision row per locale.
+pub(super) fn finish(
+    ct: &ContentType,
+    mut doc: ItemDoc,
+    expected_version: u64,
+    locales: Vec<String>,
+    action: &'static str,
+    stamp: &Stamp<'_>,
+) -> Change {
+    let Stamp { who, now, default } = *stamp;
+    doc.version = expected_version + 1;
+    let mut revisions = Vec::new();
+    for locale in &locales {
+        let fields = doc.resolve_working(ct, locale, default).fields;
+        if let Some(l) = doc.locales.get_mut(locale) {
+            l.revision += 1;
+            l.updated_at = now.to_owned();
+            l.updated_by = who.actor();
+            if action == "published"
+                && let Some(p) = l.published.as_mut()
+            {
+                p.revision = l.revision;
+            }
+            revisions.push(Revision {
+                locale: locale.clone(),
+                n: l.revision,
+                fields,
+                state: l.state.as_str(),
+            });
+        }
+    }
+    Change {
+        expected_version,
+        doc,
+        revisions,
+        action,
+        actor: who.actor(),
+        locales,
+    }
+}
+
+/// `If-Match` against the item's current ETag (`*` matches any existing item).
+fn check_if_match(if_match: Option<&str>, doc: &ItemDoc) -> Result<(), Error> {
+    let current = view::manage_etag(doc.version);
+    let Some(given) = if_match else {
+        return Err(Error::PreconditionRequired);
+    };
+    let ok = given.split(',').map(str::trim).any(|g| {
+        let g = g.trim_start_matches("W/");
+        g == "*" || g == current || g.trim_matches('"') == current.trim_matches('"')
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::PreconditionFailed { current })
+    }
+}
+
+impl Content {
+    fn manage_view(
+        &self,
+        ct: &ContentType,
+        doc: &ItemDoc,
+        locale: &str,
+    ) -> Result<ItemView, Error> {
+        let default = self.default_locale();
+        let rows = model::working_rows(ct, doc, default);
+        let key = model::row_key(&doc.uid, locale);
+        if let Some((_, row)) = rows.into_iter().find(|(k, _)| *k == key) {
+            return Ok(view::working_view(&row, None));
+        }
+        // The locale does not exist yet: show the fallback content at revision 0.
+        let mut probe = doc.clone();
+        probe.locales.insert(
+            locale.to_owned(),
+            LocaleDoc {
+                revision: 0,
+                state: State::Draft,
+                updated_at: doc.created_at.clone(),
+                updated_by: String::new(),
+                fields: Fields::new(),
+                published: None,
+            },
+        );
+        let rows = model::working_rows(ct, &probe, default);
+        rows.into_iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, row)| view::working_view(&row, Some("new")))
+            .ok_or(Error::NotFound)
+    }
+
+    fn owned_doc(&self, ctype: &str, current: Option<ItemDoc>) -> Result<ItemDoc, Error> {
+        match current {
+            Some(doc) if doc.ctype == ctype => Ok(doc),
+            _ => Err(Error::NotFound),
+        }
+    }
+
+    /// `POST /manage/{type}`: a new draft.
+    pub async fn create(
+        &self,
+        who: &Principal,
+        ctype: &str,
+        body: Value,
+    ) -> Result<ItemView, Error> {
+        require_manager(who)?;
+        let ct = self.content_type(ctype)?.clone();
+        let mut body = body_object(body, &["site", "locale", "fields"])?;
+        let site = match body.remove("site") {
+            None | Some(Value::Null) => self.inner.options.sites[0].clone(),
+            Some(Value::String(s)) => s,
+            Some(_) => return Err(bad_request("invalid_site", "`site` must be a string")),
+        };
+        self.check_site(&site)?;
+        let locale = match body.remove("locale") {
+            None | Some(Value::Null) => self.default_locale().to_owned(),
+            Some(Value::String(s)) => s,
+            Some(_) => return Err(bad_request("unknown_locale", "`locale` must be a string")),
+        };
+        self.check_locale(&locale)?;
+        let fields = fields_of(&mut body)?;
+        let uid = ulid::Ulid::generate().to_string();
+        let now = self.now();
+        let default = self.default_locale().to_owned();
+        let doc = self
+            .write_item(&uid, |current| {
+                if current.is_some() {
+                    return Err(Error::WriteConflict);
+                }
+                let mut doc = ItemDoc {
+                    uid: uid.clone(),
+                    ctype: ct.name.clone(),
+                    site: site.clone(),
+                    version: 0,
+                    created_at: now.clone(),
+                    created_by: who.actor(),
+                    archived_at: None,
+                    trashed_at: None,
+                    shared: Fields::new(),
+                    locales: Default::default(),
+                };
+                let (shared, localized) = normalize_locale(&ct, &doc, &locale, &default, &fields)?;
+                doc.shared = shared;
+                doc.locales.insert(
+                    locale.clone(),
+                    LocaleDoc {
+                        revision: 0,
+                        state: State::Draft,
+                        updated_at: now.clone(),
+                        updated_by: who.actor(),
+                        fields: localized,
+                        published: None,
+                    },
+                );
+                Ok(finish(
+                    &ct,
+                    doc,
+                    0,
+                    vec![locale.clone()],
+                    "created",
+                    &Stamp {
+                        who,
+                        now: &now,
+                        default: &default,
+                    },
+                ))
+            })
+            .await?;
+        self.manage_view(&ct, &doc, &locale)
+    }
+
+    /// `GET /manage/{type}/{id}?locale=`.
+    pub async fn get_working(
+        &self,
+        who: &Principal,
+        ctype: &str,
+        uid: &str,
+        locale: &str,
+    ) -> Result<ItemView, Error> {
+        require_manager(who)?;
+        let ct = self.content_type(ctype)?;
+        self.check_locale(locale)?;
+        let doc = self.owned_doc(ctype, self.load_item(uid).await?)?;
+        self.manage_view(ct, &doc, locale)
+    }
+
+    /// `PATCH /manage/{type}/{id}?locale=`: merge patch of `fields`; creates a missing locale.
+    pub async fn patch(
+        &self,
+        who: &Principal,
+        ctype: &str,
+        uid: &str,
+        locale: &str,
+        if_match: Option<&str>,
+        body: Value,
+    ) -> Result<ItemView, Error> {
+        require_manager(who)?;
+        let ct = self.content_type(ctype)?.clone();
+        self.check_locale(locale)?;
+        let mut body = body_object(body, &["fields"])?;
+        let patch = Value::Object(fields_of(&mut body)?);
+        let now = self.now();
+        let default = self.default_locale().to_owned();
+        let doc = self
+            .write_item(uid, |current| {
+                let mut doc = self.owned_doc(ctype, current)?;
+                check_if_match(if_match, &doc)?;
+                if doc.trashed_at.is_some() {
+                    return Err(Error::IllegalTransition {
+                        message: "the item is in the trash; untrash it first".into(),
+                        allowed: vec!["untrash"],
+                    });
+                }
+                let mut own = Value::Object(doc.own_working(locale));
+                merge_patch::apply(&mut own, &patch);
+                let own = match own {
+                    Value::Object(m) => m,
+                    _ => Fields::new(),
+                };
+                let (shared, localized) = normalize_locale(&ct, &doc, locale, &default, &own)?;
+                let is_new = !doc.locales.contains_key(locale);
+                doc.shared = shared;
+                let entry = doc
+                    .locales
+                    .entry(locale.to_owned())
+                    .or_insert_with(|| LocaleDoc {
+                        revision: 0,
+                        state: State::Draft,
+                        updated_at: now.clone(),
+                        updated_by: who.actor(),
+                        fields: Fields::new(),
+                        published: None,
+                    });
+                entry.fields = localized;
+                entry.state = State::Draft;
+                let expected = doc.version;
+                let action = if is_new { "created" } else { "updated" };
+                Ok(finish(
+                    &ct,
+                    doc,
+                    expected,
+                    vec![locale.to_owned()],
+                    action,
+                    &Stamp {
+                        who,
+                        now: &now,
+                        default: &default,
+                    },
+                ))
+            })
+            .await?;
+        self.manage_view(&ct, &doc, locale)
+    }
+
+    /// `POST /manage/{type}/{id}/{action}?locale=`.
+    pub async fn act(
+        &self,
+        who: &Principal,
+        ctype: &str,
+        uid: &str,
+        locale: &str,
+        action: Action,
+    ) -> Result<ItemView, Error> {
+        require_manager(who)?;
+        let ct = self.content_type(ctype)?.clone();
+        self.check_locale(locale)?;
+        let now = self.now();
+        let default = self.default_locale().to_owned();
+        let doc = self
+            .write_item(uid, |current| {
+                let mut doc = self.owned_doc(ctype, current)?;
+                if !doc.locales.contains_key(locale)
+                    && !matches!(
+                        action,
+                        Action::Archive | Action::Unarchive | Action::Untrash
+                    )
+                {
+                    return Err(Error::NotFound);
+                }
+                let expected = doc.version;
+                let item_level = matches!(
+                    action,
+                    Action::Archive | Action::Unarchive | Action::Untrash
+                );
+                workflow::apply(&mut doc, locale, action, who, &now)?;
+                let locales = if item_level {
+                    doc.locales.keys().cloned().collect()
+                } else {
+                    vec![locale.to_owned()]
+                };
+                Ok(finish(
+                    &ct,
+                    doc,
+                    expected,
+                    locales,
+                    action.event(),
+                    &Stamp {
+                        who,
+                        now: &now,
+                        default: &default,
+                    },
+                ))
+            })
+            .await?;
+        self.manage_view(&ct, &doc, locale)
+    }
+
+    /// `DELETE /manage/{type}/{id}`: move to the trash (`untrash` restores).
+    pub async fn trash(&self, who: &Principal, ctype: &str, uid: &str) -> Result<(), Error> {
+        require_manager(who)?;
+        if !who.can_publish() {
+            return Err(Error::Forbidden(
+                "moving items to the trash needs an editor or admin".into(),
+            ));
+        }
+        let ct = self.content_type(ctype)?.clone();
+        let now = self.now();
+        let default = self.default_locale().to_owned();
+        self.write_item(uid, |current| {
+            let mut doc = self.owned_doc(ctype, current)?;
+            if doc.trashed_at.is_some() {
+                return Err(Error::IllegalTransition {
+                    message: "the item is already in the trash".into(),
+                    allowed: vec!["untrash"],
+                });
+            }
+            doc.trashed_at = Some(now.clone());
+            let expected = doc.version;
+            let locales = doc.locales.keys().cloned().collect();
+            Ok(finish(
+                &ct,
+                doc,
+                expected,
+                locales,
+                "trashed",
+                &Stamp {
+                    who,
+                    now: &now,
+                    default: &default,
+                },
+            ))
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// `GET /manage/{type}`: working copies.
+    pub async fn list_working(
+        &self,
+        who: &Principal,
+        ctype: &str,
+        params: &ListParams,
+    ) -> Result<Page, Error> {
+        require_manager(who)?;
+        let ct = self.content_type(ctype)?;
+        self.list(ct, Table::Working, who, params).await
+    }
+}

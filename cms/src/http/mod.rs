@@ -1,0 +1,119 @@
+//! HTTP: the only module that imports poem/poem-openapi. Endpoints, DTOs, error mapping,
+//! the OpenAPI document, metrics and request limits. No SurrealQL here: it calls `content/`.
+
+mod admin;
+mod auth;
+mod delivery;
+pub mod error;
+mod limits;
+mod manage;
+pub mod metrics;
+mod openapi;
+mod payload;
+mod respond;
+mod schemas;
+mod tags;
+
+use std::sync::Arc;
+
+use poem::endpoint::make_sync;
+use poem::http::StatusCode;
+use poem::middleware::Tracing;
+use poem::{Endpoint, EndpointExt, Response, Route, get};
+use poem_openapi::OpenApiService;
+
+pub use auth::Authenticator;
+pub use metrics::Metrics;
+
+use crate::content::Content;
+
+/// What the endpoints share.
+#[derive(Clone)]
+pub struct ApiState {
+    pub content: Content,
+    pub auth: Authenticator,
+    pub metrics: Arc<Metrics>,
+    pub public_max_age: u64,
+    pub default_locale: String,
+}
+
+/// Limits applied to request bodies.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpLimits {
+    pub body_bytes: usize,
+    pub import_bytes: usize,
+}
+
+fn service(
+    state: &ApiState,
+) -> OpenApiService<(delivery::DeliveryApi, manage::ManageApi, admin::AdminApi), ()> {
+    OpenApiService::new(
+        (
+            delivery::DeliveryApi(state.clone()),
+            manage::ManageApi(state.clone()),
+            admin::AdminApi(state.clone()),
+        ),
+        "Co-operative Schools CMS",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Headless CMS for networks of co-operative schools: delivery, management and admin API.",
+    )
+}
+
+/// The OpenAPI document: poem-openapi's spec merged with one schema per content type.
+pub fn openapi_document(state: &ApiState) -> serde_json::Value {
+    let spec: serde_json::Value = serde_json::from_str(&service(state).spec()).unwrap_or_default();
+    openapi::merge(spec, state.content.schemas())
+}
+
+/// The whole application as one poem endpoint.
+pub fn routes(state: ApiState, limits: HttpLimits) -> impl Endpoint<Output = Response> {
+    let api = service(&state);
+    let document = openapi_document(&state).to_string();
+    let docs = api.swagger_ui();
+    let metrics = state.metrics.clone();
+    let content = state.content.clone();
+    let metrics_endpoint = get(poem::endpoint::make(move |_| {
+        let metrics = metrics.clone();
+        let content = content.clone();
+        async move {
+            if let Ok(head) = content.outbox_head().await {
+                metrics.outbox_head.set(head as i64);
+                // No follower consumes the outbox yet: the lag is measured against the head.
+                metrics.outbox_lag.set(0);
+            }
+            Response::builder()
+                .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+                .body(metrics.encode())
+        }
+    }));
+    Route::new()
+        .nest("/", api)
+        .at(
+            "/openapi.json",
+            get(make_sync(move |_| {
+                Response::builder()
+                    .content_type("application/json; charset=utf-8")
+                    .body(document.clone())
+            })),
+        )
+        .nest("/docs", docs)
+        .at("/metrics", metrics_endpoint)
+        .at(
+            "/",
+            get(make_sync(|_| {
+                Response::builder()
+                    .status(StatusCode::FOUND)
+                    .header("location", "/docs")
+                    .finish()
+            })),
+        )
+        .with(limits::BodyLimit {
+            default_limit: limits.body_bytes,
+            streamed: vec![("/api/v1/admin/import", limits.import_bytes)],
+        })
+        .catch_all_error(error::catch_all)
+        .with(metrics::Measure(state.metrics.clone()))
+        .with(Tracing)
+}

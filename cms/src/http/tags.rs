@@ -1,0 +1,15 @@
+//! OpenAPI tags.
+
+use poem_openapi::Tags;
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Published content for front-end sites.
+    Delivery,
+    /// Working copies, workflow and revisions for editors.
+    Manage,
+    /// Content type definitions.
+    Schemas,
+    /// Import, export and operations.
+    Admin,
+}

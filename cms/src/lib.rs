@@ -1,0 +1,10 @@
+//! Headless CMS for networks of co-operative schools. See ARCHITECTURE.md for the map.
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod content;
+pub mod http;
+pub mod principal;
+pub mod schema;
+pub mod storage;

@@ -1,0 +1,308 @@
+//! The `cms` command line: serve, check, demo, import, export.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use cms::app::App;
+use cms::clock::SystemClock;
+use cms::config::Config;
+use cms::principal::Principal;
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::io::AsyncWriteExt;
+
+#[derive(Parser)]
+#[command(
+    name = "cms",
+    version,
+    about = "Headless CMS for networks of co-operative schools"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// Configuration file.
+    #[arg(long, short, default_value = "config.toml")]
+    config: PathBuf,
+}
+
+#[derive(Args, Clone)]
+struct Remote {
+    #[command(flatten)]
+    common: Common,
+    /// Open the data directory directly instead of calling a running server.
+    #[arg(long)]
+    offline: bool,
+    /// Base URL of the running server (default: from server.bind).
+    #[arg(long)]
+    server: Option<String>,
+    /// Admin token (default: auth.bootstrap_token, or CMS_TOKEN).
+    #[arg(long, env = "CMS_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(Common),
+    /// Validate the configuration and the content types; report every error with file and line.
+    Check(Common),
+    /// Load the built-in demo content.
+    Demo(Remote),
+    /// Import JSONL (one item per line).
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Export every item as JSONL (to FILE, or stdout when FILE is `-`).
+    Export {
+        #[arg(default_value = "-")]
+        file: PathBuf,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+fn load_config(path: &Path) -> Result<Config> {
+    let explicit = path != Path::new("config.toml");
+    Config::load(path, explicit).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log.level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+fn server_url(remote: &Remote, config: &Config) -> String {
+    remote.server.clone().unwrap_or_else(|| {
+        let bind = config.server.bind.replace("0.0.0.0", "127.0.0.1");
+        format!("http://{bind}")
+    })
+}
+
+fn token(remote: &Remote, config: &Config) -> Result<String> {
+    let token = remote
+        .token
+        .clone()
+        .unwrap_or_else(|| config.auth.bootstrap_token.clone());
+    if token.is_empty() {
+        bail!("no admin token: set auth.bootstrap_token, CMS_TOKEN or --token");
+    }
+    Ok(token)
+}
+
+fn bytes_bar(len: Option<u64>, what: &str) -> ProgressBar {
+    let bar = match len {
+        Some(n) => ProgressBar::new(n),
+        None => ProgressBar::new_spinner(),
+    };
+    let style = ProgressStyle::with_template(
+        "{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(what.to_owned());
+    bar
+}
+
+async fn offline_app(config: Config) -> Result<App> {
+    let mut config = config;
+    config.demo.load_on_empty = false;
+    App::build(config, Arc::new(SystemClock))
+        .await
+        .context("opening the data directory (is a server running? then drop --offline)")
+}
+
+fn print_report(report: &serde_json::Value) -> Result<()> {
+    let imported = report.get("imported").and_then(|v| v.as_u64()).unwrap_or(0);
+    let failed = report.get("failed").and_then(|v| v.as_u64()).unwrap_or(0);
+    eprintln!("imported {imported} item(s), {failed} line(s) failed");
+    if let Some(errors) = report.get("errors").and_then(|v| v.as_array()) {
+        for e in errors {
+            eprintln!(
+                "  line {}: {}: {}{}",
+                e.get("line").and_then(|v| v.as_u64()).unwrap_or(0),
+                e.get("code").and_then(|v| v.as_str()).unwrap_or(""),
+                e.get("message").and_then(|v| v.as_str()).unwrap_or(""),
+                e.get("details")
+                    .and_then(|d| d.as_array())
+                    .map(|d| d
+                        .iter()
+                        .map(|x| format!(
+                            " [{} {}]",
+                            x["path"].as_str().unwrap_or(""),
+                            x["code"].as_str().unwrap_or("")
+                        ))
+                        .collect::<String>())
+                    .unwrap_or_default()
+            );
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} line(s) were not imported");
+    }
+    Ok(())
+}
+
+async fn import(file: Option<&Path>, remote: &Remote) -> Result<()> {
+    let config = load_config(&remote.common.config)?;
+    init_logging(&config);
+    let (reader, len): (Box<dyn tokio::io::AsyncRead + Unpin + Send>, Option<u64>) = match file {
+        Some(path) => {
+            let f = tokio::fs::File::open(path)
+                .await
+                .with_context(|| format!("opening {}", path.display()))?;
+            let len = f.metadata().await.ok().map(|m| m.len());
+            (Box::new(f), len)
+        }
+        None => (
+            Box::new(cms::app::DEMO_JSONL.as_bytes()),
+            Some(cms::app::DEMO_JSONL.len() as u64),
+        ),
+    };
+    let bar = bytes_bar(len, "importing");
+    let reader = bar.wrap_async_read(reader);
+    let report = if remote.offline {
+        let app = offline_app(config).await?;
+        let report = app.content.import(&Principal::Bootstrap, reader).await?;
+        serde_json::to_value(&report)?
+    } else {
+        let url = format!("{}/api/v1/admin/import", server_url(remote, &config));
+        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(reader));
+        let resp = reqwest::Client::new()
+            .post(&url)
+            .bearer_auth(token(remote, &config)?)
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+            .await
+            .with_context(|| format!("calling {url} (no server running? use --offline)"))?;
+        let status = resp.status();
+        let json: serde_json::Value = resp.json().await.context("reading the import report")?;
+        if !status.is_success() {
+            bail!("import refused ({status}): {json}");
+        }
+        json.get("data").cloned().unwrap_or_default()
+    };
+    bar.finish_and_clear();
+    print_report(&report)
+}
+
+async fn export(file: &Path, remote: &Remote) -> Result<()> {
+    let config = load_config(&remote.common.config)?;
+    init_logging(&config);
+    let mut out: Box<dyn tokio::io::AsyncWrite + Unpin + Send> = if file == Path::new("-") {
+        Box::new(tokio::io::stdout())
+    } else {
+        Box::new(
+            tokio::fs::File::create(file)
+                .await
+                .with_context(|| format!("creating {}", file.display()))?,
+        )
+    };
+    let bar = bytes_bar(None, "exporting");
+    let mut count = 0u64;
+    if remote.offline {
+        let app = offline_app(config).await?;
+        for line in app.content.export(&Principal::Bootstrap).await? {
+            out.write_all(line.as_bytes()).await?;
+            out.write_all(b"\n").await?;
+            bar.inc(line.len() as u64 + 1);
+            count += 1;
+        }
+    } else {
+        let url = format!("{}/api/v1/admin/export", server_url(remote, &config));
+        let mut resp = reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(token(remote, &config)?)
+            .send()
+            .await
+            .with_context(|| format!("calling {url} (no server running? use --offline)"))?;
+        if !resp.status().is_success() {
+            bail!(
+                "export refused ({}): {}",
+                resp.status(),
+                resp.text().await.unwrap_or_default()
+            );
+        }
+        while let Some(chunk) = resp.chunk().await? {
+            count += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+            bar.inc(chunk.len() as u64);
+            out.write_all(&chunk).await?;
+        }
+    }
+    out.flush().await?;
+    bar.finish_and_clear();
+    eprintln!("exported {count} item(s)");
+    Ok(())
+}
+
+fn check(common: &Common) -> Result<()> {
+    let config = load_config(&common.config)?;
+    match cms::app::load_schemas(&config) {
+        Ok(registry) => {
+            let names: Vec<String> = registry.types().map(|t| t.name.clone()).collect();
+            println!(
+                "config ok; {} content type(s): {}",
+                names.len(),
+                names.join(", ")
+            );
+            Ok(())
+        }
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            bail!("{} schema error(s)", errors.len());
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(common) => {
+            let config = load_config(&common.config)?;
+            init_logging(&config);
+            let app = App::build(config, Arc::new(SystemClock)).await?;
+            app.serve(shutdown_signal(), None).await?;
+            Ok(())
+        }
+        Command::Check(common) => check(&common),
+        Command::Demo(remote) => import(None, &remote).await,
+        Command::Import { file, remote } => import(Some(&file), &remote).await,
+        Command::Export { file, remote } => export(&file, &remote).await,
+    }
+}

@@ -1,0 +1,205 @@
+//! The two harnesses: the app in this process on port 0 with `mem://` and a manual clock, and
+//! the real `cms` binary as a child process on a temporary `surrealkv://` store.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::TimeZone;
+use cms::app::{App, SpawnedApp};
+use cms::clock::ManualClock;
+use cms::config::Config;
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde_json::Value;
+
+pub const TOKEN: &str = "test-bootstrap-token-0123456789";
+
+/// The repo's config.toml with test overrides (in memory, port 0, no demo unless asked).
+pub fn test_config(extra: &str) -> Config {
+    let base = include_str!("../../config.toml");
+    let overrides = format!(
+        "[server]\nbind = \"127.0.0.1:0\"\n[storage]\nurl = \"mem://\"\n[auth]\nbootstrap_token = \"{TOKEN}\"\n[demo]\nload_on_empty = false\n[schemas]\ndir = \"{}\"\n",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas")
+    );
+    let figment = Figment::from(Serialized::defaults(Config::default()))
+        .merge(Toml::string(base))
+        .merge(Toml::string(&overrides))
+        .merge(Toml::string(extra));
+    Config::from_figment(figment).expect("test config is valid")
+}
+
+pub struct TestApp {
+    pub app: SpawnedApp,
+    pub clock: Arc<ManualClock>,
+    pub http: reqwest::Client,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with("").await
+    }
+
+    pub async fn spawn_with(extra: &str) -> TestApp {
+        let clock = Arc::new(ManualClock::new(
+            chrono::Utc
+                .with_ymd_and_hms(2025, 1, 1, 9, 0, 0)
+                .single()
+                .expect("valid date"),
+        ));
+        let app = App::spawn(test_config(extra), Some(clock.clone()))
+            .await
+            .expect("app starts");
+        TestApp {
+            app,
+            clock,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.app.url, path)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.get(self.url(path))
+    }
+
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, self.url(path)).bearer_auth(TOKEN)
+    }
+
+    /// Create a draft through the API and return `data`.
+    pub async fn create(&self, ctype: &str, body: Value) -> Value {
+        let resp = self
+            .admin(reqwest::Method::POST, &format!("/api/v1/manage/{ctype}"))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status();
+        let json: Value = resp.json().await.expect("json");
+        assert_eq!(status, 201, "create {ctype}: {json}");
+        json["data"].clone()
+    }
+
+    pub async fn action(&self, ctype: &str, id: &str, action: &str, locale: &str) -> Value {
+        let resp = self
+            .admin(
+                reqwest::Method::POST,
+                &format!("/api/v1/manage/{ctype}/{id}/{action}?locale={locale}"),
+            )
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status();
+        let json: Value = resp.json().await.expect("json");
+        assert_eq!(status, 200, "{action} {ctype}/{id}: {json}");
+        json["data"].clone()
+    }
+
+    /// Create and publish; returns the id.
+    pub async fn publish_new(&self, ctype: &str, body: Value) -> String {
+        let item = self.create(ctype, body).await;
+        let id = item["sys"]["id"].as_str().expect("id").to_owned();
+        self.action(ctype, &id, "publish", "en").await;
+        id
+    }
+
+    /// Count rows of a table straight from the store.
+    pub async fn count(&self, table: &str) -> u64 {
+        let mut outcome = self
+            .app
+            .content
+            .store()
+            .run(
+                &format!("SELECT count() AS n FROM {table} GROUP ALL;"),
+                Value::Null,
+            )
+            .await
+            .expect("count");
+        outcome
+            .rows(0)
+            .expect("rows")
+            .first()
+            .and_then(|r| r["n"].as_u64())
+            .unwrap_or(0)
+    }
+}
+
+/// Poll `check` until it returns Some or the deadline passes.
+pub async fn eventually<T, F, Fut>(deadline: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return Some(v);
+        }
+        if start.elapsed() > deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The `cms` binary running as a child process.
+pub struct ChildServer {
+    pub child: Child,
+    pub url: String,
+}
+
+impl ChildServer {
+    /// Start `cms serve` on `data_dir` (port 0) and wait for its "listening on" log line.
+    pub fn start(data_dir: &Path, extra_env: &[(&str, &str)]) -> ChildServer {
+        let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../config.toml");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cms"));
+        cmd.args(["serve", "--config", config])
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .env("CMS_SERVER__BIND", "127.0.0.1:0")
+            .env("CMS_DATA__DIR", data_dir)
+            .env("CMS_AUTH__BOOTSTRAP_TOKEN", TOKEN)
+            .env("CMS_DEMO__LOAD_ON_EMPTY", "false")
+            .env("CMS_LOG__LEVEL", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("cms starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on ").nth(1) {
+                    let url = rest
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                    let _ = tx.send(url);
+                }
+            }
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("server logs its URL");
+        ChildServer { child, url }
+    }
+
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        self.child.wait().expect("wait")
+    }
+}

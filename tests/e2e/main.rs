@@ -1,0 +1,13 @@
+//! End-to-end suite: the real server, in this process (`App::spawn`) or as a child process.
+#![allow(clippy::unwrap_used)]
+
+mod harness;
+
+mod basics;
+mod content_flow;
+mod lists;
+mod openapi;
+mod outbox;
+mod process;
+mod props;
+mod transfer;
