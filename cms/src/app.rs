@@ -113,6 +113,7 @@ impl App {
                 sites: config.sites.iter().map(|s| s.id.clone()).collect(),
                 write_retries: config.storage.write_retries,
                 import_batch: config.import.batch_size,
+                response_cache_bytes: config.cache.responses_mb * 1024 * 1024,
             },
         );
         let app = App {

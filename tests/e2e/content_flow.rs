@@ -357,3 +357,51 @@ async fn a_failed_write_leaves_nothing_behind() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn cached_responses_are_exact() {
+    let t = TestApp::spawn().await;
+    let id = t
+        .publish_new(
+            "practice_article",
+            article("Cached title", "cached", "public"),
+        )
+        .await;
+    let path = format!("/api/v1/content/practice_article/{id}");
+    let first = t.get(&path).send().await.unwrap();
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let second: Value = t.get(&path).send().await.unwrap().json().await.unwrap();
+    assert_eq!(second["data"]["fields"]["title"], "Cached title");
+    let (hits, _, bytes) = t.app.content.cache_stats();
+    assert!(hits >= 1 && bytes > 0, "the second read is a cache hit");
+    // A publish is visible to the very next read, with a new ETag.
+    let manage = format!("/api/v1/manage/practice_article/{id}");
+    let resp = t
+        .admin(Method::PATCH, &manage)
+        .header("if-match", "*")
+        .json(&json!({"fields": {"title": "New title", "visibility": "members"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    t.action("practice_article", &id, "publish", "en").await;
+    // Now members-only: the anonymous reader gets 404, never the cached public body.
+    assert_eq!(t.get(&path).send().await.unwrap().status(), 404);
+    let list: Value = t
+        .get("/api/v1/content/practice_article")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["meta"]["total"], 0);
+    let member = t.admin(Method::GET, &path).send().await.unwrap();
+    assert_ne!(member.headers()["etag"].to_str().unwrap(), etag);
+    let body: Value = member.json().await.unwrap();
+    assert_eq!(body["data"]["fields"]["title"], "New title");
+    // A cached members' response is not served to anonymous readers.
+    let again = t.admin(Method::GET, &path).send().await.unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(t.get(&path).send().await.unwrap().status(), 404);
+}

@@ -110,12 +110,10 @@ impl Content {
             "dput": dput, "revisions": revisions, "audits": audits, "events": events,
             "k": events.len(),
         });
-        let mut outcome = self
-            .inner
-            .store
-            .run(COMMIT_SQL, vars)
-            .await
-            .map_err(|e| CommitError::Fatal(e.to_string()))?;
+        let result = self.inner.store.run(COMMIT_SQL, vars).await;
+        // Whatever happened, cached responses may now be stale: drop them (exact, see cache.rs).
+        self.inner.cache.invalidate();
+        let mut outcome = result.map_err(|e| CommitError::Fatal(e.to_string()))?;
         match outcome.first_error() {
             None => {
                 let _ = outcome.take(0);

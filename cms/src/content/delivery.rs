@@ -2,9 +2,13 @@
 //! (a hidden item is indistinguishable from a missing one).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use bytes::Bytes;
 
 use serde_json::{Value, json};
 
+use super::cache::Rendered;
 use super::model::row_key;
 use super::query::{ListParams, Table, field_list, visible_levels};
 use super::view::{self, ItemView, Page};
@@ -43,7 +47,78 @@ impl ReadParams {
     }
 }
 
+/// A delivery read, with its raw query string (the cache key is built from it).
+#[derive(Debug, Clone, Copy)]
+pub enum ReadRequest<'a> {
+    List {
+        ctype: &'a str,
+        query: &'a str,
+    },
+    ById {
+        ctype: &'a str,
+        id: &'a str,
+        query: &'a str,
+    },
+    BySlug {
+        ctype: &'a str,
+        slug: &'a str,
+        query: &'a str,
+    },
+}
+
+/// Parse a query string into ordered pairs.
+pub fn query_pairs(raw: &str) -> Result<Vec<(String, String)>, Error> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(raw)
+        .map_err(|e| bad_request("invalid_query", format!("malformed query string: {e}")))
+}
+
 impl Content {
+    /// A delivery response, serialized, from the cache when it holds it.
+    pub async fn read_published(
+        &self,
+        who: &Principal,
+        request: ReadRequest<'_>,
+    ) -> Result<Arc<Rendered>, Error> {
+        let vis = who.visibility().as_str();
+        let key = match request {
+            ReadRequest::List { ctype, query } => format!("L\u{1f}{vis}\u{1f}{ctype}\u{1f}{query}"),
+            ReadRequest::ById { ctype, id, query } => {
+                format!("I\u{1f}{vis}\u{1f}{ctype}\u{1f}{id}\u{1f}{query}")
+            }
+            ReadRequest::BySlug { ctype, slug, query } => {
+                format!("S\u{1f}{vis}\u{1f}{ctype}\u{1f}{slug}\u{1f}{query}")
+            }
+        };
+        let cache = &self.inner.cache;
+        if let Some(hit) = cache.get(&key) {
+            return Ok(hit);
+        }
+        let generation = cache.generation();
+        let body = match request {
+            ReadRequest::List { ctype, query } => {
+                let params = ListParams::from_pairs(query_pairs(query)?, false)?;
+                let page = self.list_published(who, ctype, &params).await?;
+                json!({"data": page.items, "meta": {"next_cursor": page.next_cursor, "total": page.total}})
+            }
+            ReadRequest::ById { ctype, id, query } => {
+                let params = ReadParams::from_pairs(query_pairs(query)?)?;
+                json!({"data": self.get_published(who, ctype, id, &params).await?.item})
+            }
+            ReadRequest::BySlug { ctype, slug, query } => {
+                let params = ReadParams::from_pairs(query_pairs(query)?)?;
+                json!({"data": self.get_published_by_slug(who, ctype, slug, &params).await?.item})
+            }
+        };
+        let bytes =
+            Bytes::from(serde_json::to_vec(&body).map_err(|e| Error::Storage(e.to_string()))?);
+        let rendered = Arc::new(Rendered {
+            etag: view::body_etag(&bytes),
+            bytes,
+        });
+        cache.insert(key, rendered.clone(), generation);
+        Ok(rendered)
+    }
+
     /// `GET /content/{type}`.
     pub async fn list_published(
         &self,

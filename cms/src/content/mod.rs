@@ -3,6 +3,7 @@
 //!
 //! Every caller (HTTP, CLI, jobs, import) goes through [`Content`]; nothing else writes content.
 
+mod cache;
 mod commit;
 mod delivery;
 mod manage;
@@ -20,7 +21,8 @@ use crate::clock::SharedClock;
 use crate::schema::{ContentType, FieldError, Registry};
 use crate::storage::{self, Store};
 
-pub use delivery::ReadParams;
+pub use cache::Rendered;
+pub use delivery::{ReadParams, ReadRequest, query_pairs};
 pub use model::State;
 pub use outbox::OutboxEvent;
 pub use query::ListParams;
@@ -79,6 +81,8 @@ pub struct ContentOptions {
     pub sites: Vec<String>,
     pub write_retries: u32,
     pub import_batch: usize,
+    /// Bytes of published responses kept in memory (0 disables the cache).
+    pub response_cache_bytes: u64,
 }
 
 /// The content service: cheap to clone, shared by every caller.
@@ -92,6 +96,7 @@ struct Inner {
     schemas: Arc<Registry>,
     clock: SharedClock,
     options: ContentOptions,
+    cache: cache::ResponseCache,
 }
 
 impl Content {
@@ -106,6 +111,7 @@ impl Content {
                 store,
                 schemas,
                 clock,
+                cache: cache::ResponseCache::new(options.response_cache_bytes),
                 options,
             }),
         }
@@ -121,6 +127,12 @@ impl Content {
 
     pub fn options(&self) -> &ContentOptions {
         &self.inner.options
+    }
+
+    /// Response cache (hits, misses) since start, and the bytes it holds now.
+    pub fn cache_stats(&self) -> (u64, u64, u64) {
+        let (hits, misses) = self.inner.cache.stats();
+        (hits, misses, self.inner.cache.weight())
     }
 
     fn now(&self) -> String {

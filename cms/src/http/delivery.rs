@@ -7,11 +7,20 @@ use serde_json::json;
 
 use super::ApiState;
 use super::error::ApiError;
-use super::respond::{ReadResponse, cache_control, query_pairs, read};
+use super::respond::{ReadResponse, cache_control, read, rendered};
 use super::tags::ApiTags;
-use crate::content::{ListParams, ReadParams};
+use crate::content::ReadRequest;
 
 pub struct DeliveryApi(pub ApiState);
+
+impl DeliveryApi {
+    async fn serve(&self, req: &Request, read: ReadRequest<'_>) -> Result<ReadResponse, ApiError> {
+        let who = self.0.auth.principal(req)?;
+        let body = self.0.content.read_published(&who, read).await?;
+        let cache = cache_control(&who, self.0.public_max_age);
+        Ok(rendered(req, body.bytes.clone(), body.etag.clone(), cache))
+    }
+}
 
 #[OpenApi(prefix_path = "/api/v1")]
 impl DeliveryApi {
@@ -23,11 +32,15 @@ impl DeliveryApi {
         tag = "ApiTags::Delivery"
     )]
     async fn list(&self, req: &Request, ctype: Path<String>) -> Result<ReadResponse, ApiError> {
-        let who = self.0.auth.principal(req)?;
-        let params = ListParams::from_pairs(query_pairs(req)?, false)?;
-        let page = self.0.content.list_published(&who, &ctype, &params).await?;
-        let body = json!({"data": page.items, "meta": {"next_cursor": page.next_cursor, "total": page.total}});
-        Ok(read(req, &body, cache_control(&who, self.0.public_max_age)))
+        let query = req.uri().query().unwrap_or("");
+        self.serve(
+            req,
+            ReadRequest::List {
+                ctype: &ctype,
+                query,
+            },
+        )
+        .await
     }
 
     /// One published item by id.
@@ -43,18 +56,16 @@ impl DeliveryApi {
         ctype: Path<String>,
         id: Path<String>,
     ) -> Result<ReadResponse, ApiError> {
-        let who = self.0.auth.principal(req)?;
-        let params = ReadParams::from_pairs(query_pairs(req)?)?;
-        let view = self
-            .0
-            .content
-            .get_published(&who, &ctype, &id, &params)
-            .await?;
-        Ok(read(
+        let query = req.uri().query().unwrap_or("");
+        self.serve(
             req,
-            &json!({"data": view.item}),
-            cache_control(&who, self.0.public_max_age),
-        ))
+            ReadRequest::ById {
+                ctype: &ctype,
+                id: &id,
+                query,
+            },
+        )
+        .await
     }
 
     /// One published item by slug (`site` is required for types that are not shared).
@@ -70,18 +81,16 @@ impl DeliveryApi {
         ctype: Path<String>,
         slug: Path<String>,
     ) -> Result<ReadResponse, ApiError> {
-        let who = self.0.auth.principal(req)?;
-        let params = ReadParams::from_pairs(query_pairs(req)?)?;
-        let view = self
-            .0
-            .content
-            .get_published_by_slug(&who, &ctype, &slug, &params)
-            .await?;
-        Ok(read(
+        let query = req.uri().query().unwrap_or("");
+        self.serve(
             req,
-            &json!({"data": view.item}),
-            cache_control(&who, self.0.public_max_age),
-        ))
+            ReadRequest::BySlug {
+                ctype: &ctype,
+                slug: &slug,
+                query,
+            },
+        )
+        .await
     }
 
     /// Every content type with its fields.

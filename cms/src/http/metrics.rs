@@ -1,6 +1,7 @@
 //! Prometheus metrics: requests by route group and status class, latency, cache hits, outbox head.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
@@ -32,6 +33,9 @@ pub struct Metrics {
     pub cache_misses: Counter,
     pub outbox_head: Gauge,
     pub outbox_lag: Gauge,
+    pub cache_bytes: Gauge,
+    reported_hits: AtomicU64,
+    reported_misses: AtomicU64,
 }
 
 impl Metrics {
@@ -47,6 +51,7 @@ impl Metrics {
         let cache_misses = Counter::default();
         let outbox_head = Gauge::default();
         let outbox_lag = Gauge::default();
+        let cache_bytes = Gauge::default();
         registry.register(
             "http_requests",
             "HTTP requests by route group, method and status",
@@ -68,6 +73,11 @@ impl Metrics {
             cache_misses.clone(),
         );
         registry.register(
+            "response_cache_bytes",
+            "Bytes held by the published-response cache",
+            cache_bytes.clone(),
+        );
+        registry.register(
             "outbox_head",
             "Sequence number of the last committed outbox event",
             outbox_head.clone(),
@@ -85,7 +95,18 @@ impl Metrics {
             cache_misses,
             outbox_head,
             outbox_lag,
+            cache_bytes,
+            reported_hits: AtomicU64::new(0),
+            reported_misses: AtomicU64::new(0),
         })
+    }
+
+    /// Bring the cache counters up to the cache's own totals.
+    pub fn sync_cache_counters(&self, hits: u64, misses: u64) {
+        let before = self.reported_hits.swap(hits, Ordering::Relaxed);
+        self.cache_hits.inc_by(hits.saturating_sub(before));
+        let before = self.reported_misses.swap(misses, Ordering::Relaxed);
+        self.cache_misses.inc_by(misses.saturating_sub(before));
     }
 
     pub fn encode(&self) -> String {

@@ -78,6 +78,9 @@ pub fn routes(state: ApiState, limits: HttpLimits) -> impl Endpoint<Output = Res
         let metrics = metrics.clone();
         let content = content.clone();
         async move {
+            let (hits, misses, bytes) = content.cache_stats();
+            metrics.sync_cache_counters(hits, misses);
+            metrics.cache_bytes.set(bytes as i64);
             if let Ok(head) = content.outbox_head().await {
                 metrics.outbox_head.set(head as i64);
                 // No follower consumes the outbox yet: the lag is measured against the head.

@@ -30,9 +30,9 @@ pub enum ReadResponse {
 
 /// The query string as ordered pairs.
 pub fn query_pairs(req: &Request) -> Result<Vec<(String, String)>, ApiError> {
-    let raw = req.uri().query().unwrap_or("");
-    serde_urlencoded::from_str::<Vec<(String, String)>>(raw)
-        .map_err(|e| ApiError::bad_request("invalid_query", format!("malformed query string: {e}")))
+    Ok(crate::content::query_pairs(
+        req.uri().query().unwrap_or(""),
+    )?)
 }
 
 fn if_none_match(req: &Request, etag: &str) -> bool {
@@ -59,6 +59,11 @@ pub fn cache_control(who: &Principal, public_max_age: u64) -> String {
 pub fn read(req: &Request, body: &serde_json::Value, cache: String) -> ReadResponse {
     let bytes = to_bytes(body);
     let etag = view_etag(&bytes);
+    rendered(req, bytes, etag, cache)
+}
+
+/// Serve an already rendered (possibly cached) body.
+pub fn rendered(req: &Request, bytes: bytes::Bytes, etag: String, cache: String) -> ReadResponse {
     let vary = "Authorization".to_owned();
     if if_none_match(req, &etag) {
         ReadResponse::NotModified(etag, cache, vary)
