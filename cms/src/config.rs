@@ -216,7 +216,7 @@ impl Default for LocalesConfig {
 impl Default for ImportConfig {
     fn default() -> Self {
         Self {
-            batch_size: 500,
+            batch_size: 200,
             max_body_mb: 512,
         }
     }

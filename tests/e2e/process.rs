@@ -103,3 +103,103 @@ fn check_reports_schema_errors_with_file_and_line() {
         String::from_utf8_lossy(&ok.stderr)
     );
 }
+
+#[test]
+fn server_refuses_to_start_on_an_invalid_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("page.toml"), "name = \"page\"\nlabel = 3\n").unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cms"))
+        .args([
+            "serve",
+            "--config",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../config.toml"),
+        ])
+        .env("CMS_SCHEMAS__DIR", dir.path())
+        .env("CMS_DATA__DIR", data.path())
+        .env("CMS_SERVER__BIND", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("page.toml:2:"), "{stderr}");
+}
+
+fn cms(args: &[&str], envs: &[(&str, &std::path::Path)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cms"));
+    cmd.args(args)
+        .args([
+            "--config",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../config.toml"),
+        ])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+#[tokio::test]
+async fn cli_import_and_export_through_the_server_and_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let input = files.path().join("in.jsonl");
+    let demo: Vec<&str> = cms::app::DEMO_JSONL.lines().take(20).collect();
+    std::fs::write(&input, demo.join("\n") + "\n{broken\n").unwrap();
+    let server = ChildServer::start(dir.path(), &[]);
+    let input_s = input.to_str().unwrap();
+    let out = cms(
+        &["import", input_s, "--server", &server.url, "--token", TOKEN],
+        &[],
+    );
+    assert!(!out.status.success(), "a bad line makes the command fail");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("imported 20 item(s), 1 line(s) failed") && stderr.contains("line 21"),
+        "{stderr}"
+    );
+    let online = files.path().join("online.jsonl");
+    let out = cms(
+        &[
+            "export",
+            online.to_str().unwrap(),
+            "--server",
+            &server.url,
+            "--token",
+            TOKEN,
+        ],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let online = std::fs::read_to_string(&online).unwrap();
+    assert_eq!(online.lines().count(), 20);
+    server.kill();
+    // With the server gone, --offline opens the data directory itself.
+    let offline = files.path().join("offline.jsonl");
+    let out = cms(
+        &["export", offline.to_str().unwrap(), "--offline"],
+        &[("CMS_DATA__DIR", dir.path())],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&offline).unwrap(), online);
+    // `cms demo --offline` loads the whole demo into a fresh data directory.
+    let fresh = tempfile::tempdir().unwrap();
+    let out = cms(&["demo", "--offline"], &[("CMS_DATA__DIR", fresh.path())]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!(
+        "imported {} item(s), 0 line(s) failed",
+        cms::app::DEMO_JSONL.lines().count()
+    )));
+}

@@ -74,14 +74,25 @@ impl Content {
                 .map_err(|e| CommitError::Fatal(e.to_string()))?;
             checks.push(json!({"id": doc.uid, "expect": change.expected_version}));
             items.push(serde_json::to_value(doc).map_err(|e| CommitError::Fatal(e.to_string()))?);
-            for locale in &opts.locales {
-                wdel.push(model::row_key(&doc.uid, locale));
-                ddel.push(model::row_key(&doc.uid, locale));
+            let working = model::working_rows(ct, doc, &opts.default_locale);
+            let delivery = model::delivery_rows(ct, doc, &opts.locales, &opts.default_locale);
+            // Rows of locales that no longer resolve are deleted (a new item has none);
+            // the others are replaced by UPSERT.
+            if change.expected_version > 0 {
+                for locale in &opts.locales {
+                    let key = model::row_key(&doc.uid, locale);
+                    if !working.iter().any(|(k, _)| *k == key) {
+                        wdel.push(key.clone());
+                    }
+                    if !delivery.iter().any(|(k, _)| *k == key) {
+                        ddel.push(key);
+                    }
+                }
             }
-            for (key, row) in model::working_rows(ct, doc, &opts.default_locale) {
+            for (key, row) in working {
                 wput.push(json!({"key": key, "row": row}));
             }
-            for (key, row) in model::delivery_rows(ct, doc, &opts.locales, &opts.default_locale) {
+            for (key, row) in delivery {
                 dput.push(json!({"key": key, "row": row}));
             }
             for r in &change.revisions {

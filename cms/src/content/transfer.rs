@@ -18,6 +18,9 @@ use crate::schema::{FieldError, is_ulid};
 
 /// Longest accepted line, in bytes.
 pub const MAX_LINE_BYTES: usize = 8 * 1024 * 1024;
+/// Input bytes per transaction: one line stores several times its size (item, projections,
+/// revision), and a transaction must fit SurrealKV's memtable with room to spare.
+const MAX_BATCH_LINE_BYTES: usize = 2 * 1024 * 1024;
 /// Errors listed in a report (the counts stay exact beyond it).
 const MAX_LISTED_ERRORS: usize = 1000;
 
@@ -196,9 +199,9 @@ impl Content {
             let base = (*locale != default)
                 .then(|| doc.locales.get(&default).map(|l| l.fields.clone()))
                 .flatten();
-            let normalized = normalize_with_base(&ct, &own, base.as_ref())?;
+            let own_normalized = normalize_with_base(&ct, &own, base.as_ref())?;
             let mut localized = Fields::new();
-            for (k, val) in normalized {
+            for (k, val) in own_normalized.clone() {
                 if ct.field(&k).is_some_and(|f| f.localized) {
                     localized.insert(k, val);
                 } else if *locale == primary {
@@ -261,7 +264,12 @@ impl Content {
                             .and_then(Value::as_u64)
                             .unwrap_or(revision),
                         published_at: ts_at(&psys, "published_at", now)?,
-                        fields: normalize_with_base(&ct, &fields, pbase.as_ref())?,
+                        // A snapshot equal to the working copy is normalized once.
+                        fields: if fields == own {
+                            own_normalized.clone()
+                        } else {
+                            normalize_with_base(&ct, &fields, pbase.as_ref())?
+                        },
                     })
                 }
             };
@@ -410,6 +418,7 @@ impl Content {
         let mut lines = FramedRead::new(reader, LinesCodec::new_with_max_length(MAX_LINE_BYTES));
         let mut report = ImportReport::default();
         let mut batch = Vec::new();
+        let mut batch_bytes = 0usize;
         let now = self.now();
         while let Some(line) = lines.next().await {
             report.lines += 1;
@@ -419,7 +428,11 @@ impl Content {
                 Ok(text) => match self.parse_line(&text, &now) {
                     Ok(doc) => {
                         batch.push((n, doc));
-                        if batch.len() >= self.inner.options.import_batch {
+                        batch_bytes += text.len();
+                        if batch.len() >= self.inner.options.import_batch
+                            || batch_bytes >= MAX_BATCH_LINE_BYTES
+                        {
+                            batch_bytes = 0;
                             self.import_batch(who, std::mem::take(&mut batch), &mut report)
                                 .await?;
                         }

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Foundation benchmarks (DESIGN.md method): the server pinned to core 0 with one worker thread,
+# wrk pinned to core 1, the baseline (bench_baseline: a plain poem handler serving the same bytes)
+# under the same pinning in the same run. Prints a Markdown table for BENCHMARKS.md.
+#   tests/bench/run.sh [COUNT]   (default 10000)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+COUNT="${1:-10000}"
+DURATION="${DURATION:-10s}"
+CONNS="${CONNS:-16}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/cms-target}"
+command -v wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+cargo build -q --profile bench-lto -p cms --bin cms --example bench_baseline
+BIN="$CARGO_TARGET_DIR/bench-lto"
+WORK=$(mktemp -d /var/tmp/cms-bench.XXXXXX)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+python3 tests/bench/gen_import.py --count "$COUNT" --bench ../shared/bench/gen_articles.py \
+    --out "$WORK/articles.jsonl" --ids "$WORK/public_ids.txt"
+TOKEN=bench-bootstrap-token-0123456789
+PORT=18180; BASE_PORT=18190
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_mb() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+
+start_cms() { # $1 = extra env assignments
+    env $1 CMS_SERVER__BIND=127.0.0.1:$PORT CMS_DATA__DIR="$WORK/data" CMS_AUTH__BOOTSTRAP_TOKEN=$TOKEN \
+        CMS_DEMO__LOAD_ON_EMPTY=false CMS_LOG__LEVEL=warn TOKIO_WORKER_THREADS=1 \
+        taskset -c 0 "$BIN/cms" serve --config config.toml >"$WORK/cms.log" 2>&1 &
+    CMS_PID=$!
+    for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null && return; sleep 0.1; done
+    echo "cms did not start"; cat "$WORK/cms.log"; exit 1
+}
+
+# run_wrk NAME PID URL [SCRIPT] -> one table row
+run_wrk() {
+    local name=$1 pid=$2 url=$3 script=${4:-}
+    local args=(-t1 -c"$CONNS" -d"$DURATION" --latency)
+    [ -n "$script" ] && args+=(-s "$script")
+    taskset -c 1 wrk "${args[@]}" "$url" >/dev/null 2>&1 # warm-up
+    local before; before=$(cpu_ticks "$pid")
+    local out; out=$(taskset -c 1 wrk "${args[@]}" "$url")
+    local after; after=$(cpu_ticks "$pid")
+    if grep -q "Non-2xx" <<<"$out"; then echo "$name: non-2xx responses"; echo "$out"; exit 1; fi
+    local rps p50 p99 reqs
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+    local cpu_us; cpu_us=$(awk -v t=$((after - before)) -v r="$reqs" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t * 1e6 / hz / r}')
+    echo "$name|$rps|$p50|$p99|$cpu_us|$(rss_mb "$pid")"
+}
+
+start_cms ""
+START=$(date +%s.%N)
+"$BIN/cms" import "$WORK/articles.jsonl" --config config.toml --server "http://127.0.0.1:$PORT" --token $TOKEN 2>"$WORK/import.log" || { cat "$WORK/import.log"; exit 1; }
+END=$(date +%s.%N)
+IMPORT_S=$(awk -v a="$START" -v b="$END" 'BEGIN {printf "%.2f", b - a}')
+IMPORT_RATE=$(awk -v s="$IMPORT_S" -v n="$COUNT" 'BEGIN {printf "%.0f", n / s}')
+IMPORT_RSS=$(rss_mb $CMS_PID)
+echo "import: $COUNT items in ${IMPORT_S}s = ${IMPORT_RATE} items/s (server RSS ${IMPORT_RSS} MB)"
+
+FIRST_ID=$(head -1 "$WORK/public_ids.txt")
+curl -sf "http://127.0.0.1:$PORT/api/v1/content/practice_article/$FIRST_ID" >"$WORK/item.json"
+curl -sf -g "http://127.0.0.1:$PORT/api/v1/content/practice_article?filter[topics][eq]=governance&sort=-published_at&limit=20" >"$WORK/list.json"
+
+ROWS=()
+export IDS_FILE="$WORK/public_ids.txt" PATH_PREFIX=/api/v1/content/practice_article/
+ROWS+=("$(run_wrk "GET by id (cms)" $CMS_PID "http://127.0.0.1:$PORT" tests/bench/random_ids.lua)")
+ROWS+=("$(run_wrk "list of 20, filtered+sorted (cms)" $CMS_PID "http://127.0.0.1:$PORT" tests/bench/lists.lua)")
+RSS_AFTER=$(rss_mb $CMS_PID)
+kill $CMS_PID; wait $CMS_PID 2>/dev/null || true
+
+start_cms "CMS_CACHE__RESPONSES_MB=0"
+ROWS+=("$(run_wrk "GET by id, cache off (cms)" $CMS_PID "http://127.0.0.1:$PORT" tests/bench/random_ids.lua)")
+ROWS+=("$(run_wrk "list of 20, cache off (cms)" $CMS_PID "http://127.0.0.1:$PORT" tests/bench/lists.lua)")
+kill $CMS_PID; wait $CMS_PID 2>/dev/null || true
+
+for body in item list; do
+    taskset -c 0 "$BIN/examples/bench_baseline" "127.0.0.1:$BASE_PORT" "$WORK/$body.json" &
+    BPID=$!
+    for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$BASE_PORT/x" >/dev/null && break; sleep 0.1; done
+    if [ "$body" = item ]; then
+        ROWS+=("$(run_wrk "baseline, item bytes ($(wc -c <"$WORK/item.json") B)" $BPID "http://127.0.0.1:$BASE_PORT" tests/bench/random_ids.lua)")
+    else
+        ROWS+=("$(run_wrk "baseline, list bytes ($(wc -c <"$WORK/list.json") B)" $BPID "http://127.0.0.1:$BASE_PORT" tests/bench/lists.lua)")
+    fi
+    kill $BPID; wait $BPID 2>/dev/null || true
+done
+
+echo
+echo "| run | req/s | p50 | p99 | server CPU us/req | server RSS MB |"
+echo "|---|---|---|---|---|---|"
+for r in "${ROWS[@]}"; do echo "| ${r//|/ | } |"; done
+echo
+echo "RSS after the cached load: ${RSS_AFTER} MB; import: ${IMPORT_RATE} items/s (${COUNT} items, ${IMPORT_S}s)"
