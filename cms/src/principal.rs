@@ -2,22 +2,9 @@
 
 use serde::Serialize;
 
-/// The reader's widest visibility: public readers see public content, members also members-only content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Visibility {
-    Public,
-    Members,
-}
-
-impl Visibility {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Visibility::Public => "public",
-            Visibility::Members => "members",
-        }
-    }
-}
+/// The reader's widest visibility: public readers see public content, members also
+/// members-only content (the same levels a document's visibility takes).
+pub use crate::schema::Visibility;
 
 /// Roles, lowest to highest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

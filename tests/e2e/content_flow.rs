@@ -32,23 +32,13 @@ async fn draft_publish_edit_and_visibility() {
 
     // A draft is invisible to delivery: by id, by slug, in lists and totals.
     let by_id = format!("/api/v1/content/practice_article/{id}");
-    assert_eq!(t.get(&by_id).send().await.unwrap().status(), 404);
+    assert_eq!(t.status(&by_id).await, 404);
     assert_eq!(
-        t.get("/api/v1/content/practice_article/by-slug/oracy-in-practice")
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        t.status("/api/v1/content/practice_article/by-slug/oracy-in-practice")
+            .await,
         404
     );
-    let list: Value = t
-        .get("/api/v1/content/practice_article")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = t.json("/api/v1/content/practice_article").await;
     assert_eq!(list["meta"]["total"], 0);
     assert_eq!(list["data"].as_array().unwrap().len(), 0);
 
@@ -66,13 +56,8 @@ async fn draft_publish_edit_and_visibility() {
     assert_eq!(got["data"]["sys"]["state"], "published");
     assert_eq!(got["data"]["fields"]["title"], "Oracy in practice");
     let slug: Value = t
-        .get("/api/v1/content/practice_article/by-slug/oracy-in-practice")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json("/api/v1/content/practice_article/by-slug/oracy-in-practice")
+        .await;
     assert_eq!(slug["data"]["sys"]["id"], id.as_str());
 
     // If-None-Match -> 304.
@@ -120,15 +105,15 @@ async fn draft_publish_edit_and_visibility() {
     assert_eq!(patched["data"]["sys"]["state"], "draft");
 
     // Delivery still serves the snapshot until the next publish.
-    let got: Value = t.get(&by_id).send().await.unwrap().json().await.unwrap();
+    let got: Value = t.json(&by_id).await;
     assert_eq!(got["data"]["fields"]["title"], "Oracy in practice");
     t.action("practice_article", &id, "publish", "en").await;
-    let got: Value = t.get(&by_id).send().await.unwrap().json().await.unwrap();
+    let got: Value = t.json(&by_id).await;
     assert_eq!(got["data"]["fields"]["title"], "Changed");
 
     // Unpublish hides it again.
     t.action("practice_article", &id, "unpublish", "en").await;
-    assert_eq!(t.get(&by_id).send().await.unwrap().status(), 404);
+    assert_eq!(t.status(&by_id).await, 404);
 }
 
 #[tokio::test]
@@ -147,29 +132,16 @@ async fn members_only_items_are_hidden_from_anonymous_readers() {
         )
         .await;
     assert_eq!(
-        t.get(&format!("/api/v1/content/practice_article/{members}"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        t.status(&format!("/api/v1/content/practice_article/{members}"))
+            .await,
         404
     );
     assert_eq!(
-        t.get("/api/v1/content/practice_article/by-slug/members-one")
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        t.status("/api/v1/content/practice_article/by-slug/members-one")
+            .await,
         404
     );
-    let list: Value = t
-        .get("/api/v1/content/practice_article")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = t.json("/api/v1/content/practice_article").await;
     assert_eq!(list["meta"]["total"], 1);
     assert_eq!(list["data"][0]["sys"]["id"], public.as_str());
     // A reader with the right sees both, privately cached.
@@ -194,13 +166,8 @@ async fn welsh_falls_back_field_by_field_and_patch_creates_the_locale() {
     let id = t.publish_new("page", json!({"site": "csn", "fields": {"title": "Home", "slug": "home", "summary": "Welcome", "nav_order": 0}})).await;
     // No Welsh yet: reading cy falls back to English for every localized field.
     let got: Value = t
-        .get(&format!("/api/v1/content/page/{id}?locale=cy"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json(&format!("/api/v1/content/page/{id}?locale=cy"))
+        .await;
     assert_eq!(got["data"]["sys"]["locale"], "cy");
     assert_eq!(got["data"]["fields"]["title"], "Home");
     let fallback: Vec<&str> = got["data"]["sys"]["fallback_fields"]
@@ -233,38 +200,21 @@ async fn welsh_falls_back_field_by_field_and_patch_creates_the_locale() {
     assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
     t.action("page", &id, "publish", "cy").await;
     let got: Value = t
-        .get(&format!("/api/v1/content/page/{id}?locale=cy"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json(&format!("/api/v1/content/page/{id}?locale=cy"))
+        .await;
     assert_eq!(got["data"]["fields"]["title"], "Hafan");
     assert_eq!(got["data"]["fields"]["summary"], "Welcome");
     assert_eq!(got["data"]["sys"]["fallback_fields"], json!(["summary"]));
     // The English snapshot is untouched, and the shared field is the same in both.
-    let en: Value = t
-        .get(&format!("/api/v1/content/page/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let en: Value = t.json(&format!("/api/v1/content/page/{id}")).await;
     assert_eq!(en["data"]["fields"]["title"], "Home");
     assert_eq!(
         en["data"]["fields"]["nav_order"],
         got["data"]["fields"]["nav_order"]
     );
     let by_slug: Value = t
-        .get("/api/v1/content/page/by-slug/hafan?site=csn&locale=cy")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json("/api/v1/content/page/by-slug/hafan?site=csn&locale=cy")
+        .await;
     assert_eq!(by_slug["data"]["sys"]["id"], id.as_str());
 }
 
@@ -283,14 +233,7 @@ async fn trash_and_untrash() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 204);
-    assert_eq!(
-        t.get(&format!("/api/v1/content/page/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(t.status(&format!("/api/v1/content/page/{id}")).await, 404);
     let trashed: Value = t
         .admin(Method::GET, "/api/v1/manage/page?state=trashed")
         .send()
@@ -307,14 +250,7 @@ async fn trash_and_untrash() {
         .unwrap();
     assert_eq!(resp.status(), 409, "illegal transition while trashed");
     t.action("page", &id, "untrash", "en").await;
-    assert_eq!(
-        t.get(&format!("/api/v1/content/page/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(t.status(&format!("/api/v1/content/page/{id}")).await, 200);
 }
 
 #[tokio::test]
@@ -370,7 +306,7 @@ async fn cached_responses_are_exact() {
     let path = format!("/api/v1/content/practice_article/{id}");
     let first = t.get(&path).send().await.unwrap();
     let etag = first.headers()["etag"].to_str().unwrap().to_owned();
-    let second: Value = t.get(&path).send().await.unwrap().json().await.unwrap();
+    let second: Value = t.json(&path).await;
     assert_eq!(second["data"]["fields"]["title"], "Cached title");
     let (hits, _, bytes) = t.app.content.cache_stats();
     assert!(hits >= 1 && bytes > 0, "the second read is a cache hit");
@@ -386,15 +322,8 @@ async fn cached_responses_are_exact() {
     assert_eq!(resp.status(), 200);
     t.action("practice_article", &id, "publish", "en").await;
     // Now members-only: the anonymous reader gets 404, never the cached public body.
-    assert_eq!(t.get(&path).send().await.unwrap().status(), 404);
-    let list: Value = t
-        .get("/api/v1/content/practice_article")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    assert_eq!(t.status(&path).await, 404);
+    let list: Value = t.json("/api/v1/content/practice_article").await;
     assert_eq!(list["meta"]["total"], 0);
     let member = t.admin(Method::GET, &path).send().await.unwrap();
     assert_ne!(member.headers()["etag"].to_str().unwrap(), etag);
@@ -403,5 +332,5 @@ async fn cached_responses_are_exact() {
     // A cached members' response is not served to anonymous readers.
     let again = t.admin(Method::GET, &path).send().await.unwrap();
     assert_eq!(again.status(), 200);
-    assert_eq!(t.get(&path).send().await.unwrap().status(), 404);
+    assert_eq!(t.status(&path).await, 404);
 }

@@ -67,6 +67,27 @@ impl TestApp {
         self.http.get(self.url(path))
     }
 
+    /// GET `path` anonymously and parse the JSON body.
+    pub async fn json(&self, path: &str) -> Value {
+        self.get(path)
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json body")
+    }
+
+    /// GET `path` anonymously and return the status.
+    pub async fn status(&self, path: &str) -> u16 {
+        self.get(path)
+            .send()
+            .await
+            .expect("request")
+            .status()
+            .as_u16()
+    }
+
     pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http.request(method, self.url(path)).bearer_auth(TOKEN)
     }

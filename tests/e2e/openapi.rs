@@ -7,14 +7,7 @@ use crate::harness::TestApp;
 #[tokio::test]
 async fn committed_openapi_json_is_current() {
     let t = TestApp::spawn().await;
-    let served: Value = t
-        .get("/openapi.json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let served: Value = t.json("/openapi.json").await;
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.json");
     let pretty = serde_json::to_string_pretty(&served).unwrap() + "\n";
     if std::env::var("UPDATE_OPENAPI").is_ok() {
@@ -30,14 +23,7 @@ async fn committed_openapi_json_is_current() {
 #[tokio::test]
 async fn document_describes_types_filters_and_errors() {
     let t = TestApp::spawn().await;
-    let doc: Value = t
-        .get("/openapi.json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = t.json("/openapi.json").await;
     for name in [
         "PageFields",
         "PracticeArticleFields",

@@ -36,14 +36,7 @@ async fn demo_content_is_served_over_the_api() {
         cms::app::DEMO_JSONL.lines().count(),
         "every demo line loads"
     );
-    let csn_home: Value = t
-        .get("/api/v1/content/page/by-slug/home?site=csn")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let csn_home: Value = t.json("/api/v1/content/page/by-slug/home?site=csn").await;
     let text = csn_home["data"].to_string();
     for needle in [
         "Professional Support",
@@ -52,26 +45,14 @@ async fn demo_content_is_served_over_the_api() {
     ] {
         assert!(text.contains(needle), "csn home mentions {needle}");
     }
-    let pages: Value = t
-        .get("/api/v1/content/page?site=csn&limit=100")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let pages: Value = t.json("/api/v1/content/page?site=csn&limit=100").await;
     let all = pages.to_string();
     for needle in ["Stone King", "Foundation Trust", "Co-operative Academ"] {
         assert!(all.contains(needle), "csn pages mention {needle}");
     }
     let coop: Value = t
-        .get("/api/v1/content/page?site=coopschools&limit=100")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json("/api/v1/content/page?site=coopschools&limit=100")
+        .await;
     let coop = coop.to_string();
     for needle in [
         "We are strong",
@@ -84,44 +65,20 @@ async fn demo_content_is_served_over_the_api() {
         assert!(coop.contains(needle), "coopschools pages mention {needle}");
     }
     let welsh: Value = t
-        .get("/api/v1/content/page/by-slug/hafan?site=coopschools&locale=cy")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json("/api/v1/content/page/by-slug/hafan?site=coopschools&locale=cy")
+        .await;
     assert_eq!(welsh["data"]["sys"]["locale"], "cy");
-    let testimonial: Value = t
-        .get("/api/v1/content/testimonial?site=coopschools")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let testimonial: Value = t.json("/api/v1/content/testimonial?site=coopschools").await;
     assert!(testimonial.to_string().contains("Ben Stephenson"));
     let school: Value = t
-        .get("/api/v1/content/school_profile?filter[postcode][eq]=HU5 4QH")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json("/api/v1/content/school_profile?filter[postcode][eq]=HU5 4QH")
+        .await;
     assert_eq!(school["meta"]["total"], 1);
     assert!(
         school.to_string().contains("01482 347264")
             && school.to_string().contains("Bricknell Avenue")
     );
-    let articles: Value = t
-        .get("/api/v1/content/practice_article?limit=1")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let articles: Value = t.json("/api/v1/content/practice_article?limit=1").await;
     assert!(
         articles["meta"]["total"].as_u64().unwrap() > 150,
         "a few hundred generated articles, public ones visible"
@@ -138,7 +95,7 @@ async fn demo_content_is_served_over_the_api() {
         .await
         .unwrap();
     assert!(members["meta"]["total"].as_u64().unwrap() > 30);
-    let welsh_articles: Value = t.get("/api/v1/content/practice_article?locale=cy&limit=100&filter[title][contains]=cydweithredol").send().await.unwrap().json().await.unwrap();
+    let welsh_articles: Value = t.json("/api/v1/content/practice_article?locale=cy&limit=100&filter[title][contains]=cydweithredol").await;
     assert!(
         welsh_articles["meta"]["total"].as_u64().unwrap() >= 1,
         "a Welsh article"
@@ -161,13 +118,8 @@ async fn export_import_export_is_identical() {
     assert!(first == second, "export -> import -> export is identical");
     // The imported content is served.
     let home: Value = target
-        .get("/api/v1/content/page/by-slug/home?site=csn")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json("/api/v1/content/page/by-slug/home?site=csn")
+        .await;
     assert_eq!(home["data"]["sys"]["state"], "published");
 }
 

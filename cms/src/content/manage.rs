@@ -243,6 +243,11 @@ impl Content {
         let uid = ulid::Ulid::generate().to_string();
         let now = self.now();
         let default = self.default_locale().to_owned();
+        let stamp = Stamp {
+            who,
+            now: &now,
+            default: &default,
+        };
         let doc = self
             .write_item(&uid, |current| {
                 if current.is_some() {
@@ -273,18 +278,7 @@ impl Content {
                         published: None,
                     },
                 );
-                Ok(finish(
-                    &ct,
-                    doc,
-                    0,
-                    vec![locale.clone()],
-                    "created",
-                    &Stamp {
-                        who,
-                        now: &now,
-                        default: &default,
-                    },
-                ))
+                Ok(finish(&ct, doc, 0, vec![locale.clone()], "created", &stamp))
             })
             .await?;
         self.manage_view(&ct, &doc, &locale)
@@ -322,6 +316,11 @@ impl Content {
         let patch = Value::Object(fields_of(&mut body)?);
         let now = self.now();
         let default = self.default_locale().to_owned();
+        let stamp = Stamp {
+            who,
+            now: &now,
+            default: &default,
+        };
         let doc = self
             .write_item(uid, |current| {
                 let mut doc = self.owned_doc(ctype, current)?;
@@ -362,11 +361,7 @@ impl Content {
                     expected,
                     vec![locale.to_owned()],
                     action,
-                    &Stamp {
-                        who,
-                        now: &now,
-                        default: &default,
-                    },
+                    &stamp,
                 ))
             })
             .await?;
@@ -387,6 +382,11 @@ impl Content {
         self.check_locale(locale)?;
         let now = self.now();
         let default = self.default_locale().to_owned();
+        let stamp = Stamp {
+            who,
+            now: &now,
+            default: &default,
+        };
         let doc = self
             .write_item(uid, |current| {
                 let mut doc = self.owned_doc(ctype, current)?;
@@ -409,18 +409,7 @@ impl Content {
                 } else {
                     vec![locale.to_owned()]
                 };
-                Ok(finish(
-                    &ct,
-                    doc,
-                    expected,
-                    locales,
-                    action.event(),
-                    &Stamp {
-                        who,
-                        now: &now,
-                        default: &default,
-                    },
-                ))
+                Ok(finish(&ct, doc, expected, locales, action.event(), &stamp))
             })
             .await?;
         self.manage_view(&ct, &doc, locale)
@@ -437,6 +426,11 @@ impl Content {
         let ct = self.content_type(ctype)?.clone();
         let now = self.now();
         let default = self.default_locale().to_owned();
+        let stamp = Stamp {
+            who,
+            now: &now,
+            default: &default,
+        };
         self.write_item(uid, |current| {
             let mut doc = self.owned_doc(ctype, current)?;
             if doc.trashed_at.is_some() {
@@ -448,18 +442,7 @@ impl Content {
             doc.trashed_at = Some(now.clone());
             let expected = doc.version;
             let locales = doc.locales.keys().cloned().collect();
-            Ok(finish(
-                &ct,
-                doc,
-                expected,
-                locales,
-                "trashed",
-                &Stamp {
-                    who,
-                    now: &now,
-                    default: &default,
-                },
-            ))
+            Ok(finish(&ct, doc, expected, locales, "trashed", &stamp))
         })
         .await?;
         Ok(())
