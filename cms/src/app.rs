@@ -187,10 +187,17 @@ impl App {
             let _ = tx.send(local);
         }
         let grace = std::time::Duration::from_secs(self.config.server.shutdown_grace_secs);
-        poem::Server::new_with_acceptor(acceptor)
+        let served = poem::Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(self.endpoint(), shutdown, Some(grace))
             .await
-            .map_err(|e| AppError::Server(e.to_string()))
+            .map_err(|e| AppError::Server(e.to_string()));
+        self.close().await?;
+        served
+    }
+
+    /// Flush and close the store (after serving, and after offline CLI commands).
+    pub async fn close(&self) -> Result<(), AppError> {
+        Ok(self.content.store().close().await?)
     }
 
     /// Build and serve on the configured address (use port 0) in this process (tests).

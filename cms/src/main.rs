@@ -195,7 +195,9 @@ async fn import(file: Option<&Path>, remote: &Remote) -> Result<()> {
     let reader = bar.wrap_async_read(reader);
     let report = if remote.offline {
         let app = offline_app(config).await?;
-        let report = app.content.import(&Principal::Bootstrap, reader).await?;
+        let report = app.content.import(&Principal::Bootstrap, reader).await;
+        app.close().await?;
+        let report = report?;
         serde_json::to_value(&report)?
     } else {
         let url = format!("{}/api/v1/admin/import", server_url(remote, &config));
@@ -241,6 +243,7 @@ async fn export(file: &Path, remote: &Remote) -> Result<()> {
             bar.inc(line.len() as u64 + 1);
             count += 1;
         }
+        app.close().await?;
     } else {
         let url = format!("{}/api/v1/admin/export", server_url(remote, &config));
         let mut resp = reqwest::Client::new()

@@ -10,7 +10,7 @@ DURATION="${DURATION:-10s}"
 CONNS="${CONNS:-16}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/cms-target}"
 command -v wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
-cargo build -q --profile bench-lto -p cms --bin cms --example bench_baseline
+[ -n "${SKIP_BUILD:-}" ] || cargo build -q --profile bench-lto -p cms --bin cms --example bench_baseline
 BIN="$CARGO_TARGET_DIR/bench-lto"
 WORK=$(mktemp -d /var/tmp/cms-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT

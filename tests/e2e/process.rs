@@ -203,3 +203,47 @@ async fn cli_import_and_export_through_the_server_and_offline() {
         cms::app::DEMO_JSONL.lines().count()
     )));
 }
+
+#[tokio::test]
+async fn graceful_shutdown_keeps_writes_after_memtable_flushes() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    // A tiny memtable makes the demo import rotate and flush it several times.
+    let env = [("CMS_STORAGE__MEMTABLE_MB", "4")];
+    let server = ChildServer::start(dir.path(), &env);
+    let resp = client
+        .post(format!("{}/api/v1/admin/import", server.url))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/x-ndjson")
+        .body(cms::app::DEMO_JSONL)
+        .send()
+        .await
+        .unwrap();
+    let report: Value = resp.json().await.unwrap();
+    assert_eq!(report["data"]["failed"], 0, "{report}");
+    let exported = |url: String| {
+        let client = client.clone();
+        async move {
+            let body = client
+                .get(format!("{url}/api/v1/admin/export"))
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            body.lines().count()
+        }
+    };
+    let before = exported(server.url.clone()).await;
+    assert_eq!(before, cms::app::DEMO_JSONL.lines().count());
+    assert!(server.terminate().success());
+    let server = ChildServer::start(dir.path(), &env);
+    assert_eq!(
+        exported(server.url.clone()).await,
+        before,
+        "every item is back after a restart"
+    );
+    server.kill();
+}

@@ -25,7 +25,7 @@ pub struct StoreOptions {
 #[derive(Clone)]
 pub(super) enum Conn {
     /// Embedded: we build the datastore ourselves so that SurrealKV's caches are bounded.
-    Local(Surreal<Db>),
+    Local(Surreal<Db>, Arc<Datastore>),
     /// A SurrealDB server over WebSocket.
     Remote(Surreal<Any>),
 }
@@ -37,10 +37,23 @@ impl Conn {
         vars: serde_json::Value,
     ) -> Result<surrealdb::IndexedResults, Error> {
         let result = match self {
-            Conn::Local(db) => db.query(sql).bind(vars).await,
+            Conn::Local(db, _) => db.query(sql).bind(vars).await,
             Conn::Remote(db) => db.query(sql).bind(vars).await,
         };
         result.map_err(|e| Error::Query(e.to_string()))
+    }
+}
+
+impl Conn {
+    /// Flush and close an embedded store (a server connection needs nothing).
+    pub(super) async fn close(&self) -> Result<(), Error> {
+        match self {
+            Conn::Local(_, datastore) => datastore
+                .shutdown()
+                .await
+                .map_err(|e| Error::Query(format!("closing the store: {e}"))),
+            Conn::Remote(_) => Ok(()),
+        }
     }
 }
 
@@ -96,14 +109,14 @@ pub(super) async fn open(options: &StoreOptions) -> Result<Conn, Error> {
                 .await
                 .map_err(|e| fail(e.to_string()))?;
             datastore.start_maintenance_tasks();
-            let db = Surreal::<Db>::unstable_from_datastore(datastore, None)
+            let db = Surreal::<Db>::unstable_from_datastore(datastore.clone(), None)
                 .await
                 .map_err(|e| fail(e.to_string()))?;
             db.use_ns(&options.namespace)
                 .use_db(&options.database)
                 .await
                 .map_err(|e| fail(e.to_string()))?;
-            Conn::Local(db)
+            Conn::Local(db, datastore)
         }
         "ws" | "wss" => {
             let db = surrealdb::engine::any::connect(url)

@@ -60,6 +60,11 @@ impl Store {
         self.queries.load(Ordering::Relaxed)
     }
 
+    /// Flush the embedded store's memory tables to disk and close it (graceful shutdown).
+    pub async fn close(&self) -> Result<(), Error> {
+        self.conn.close().await
+    }
+
     /// True when the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         match self.run("RETURN 1;", serde_json::Value::Null).await {
