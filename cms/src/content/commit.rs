@@ -35,8 +35,10 @@ FOR $c IN $checks { IF (type::record('item', $c.id).version ?? 0) != $c.expect {
 FOR $i IN $items { UPSERT type::record('item', $i.uid) CONTENT $i RETURN NONE; };
 FOR $k IN $wdel { DELETE type::record('working', $k) RETURN NONE; };
 FOR $k IN $ddel { DELETE type::record('delivery', $k) RETURN NONE; };
+FOR $k IN $ddel { DELETE type::record('delivery_list', $k) RETURN NONE; };
 FOR $w IN $wput { UPSERT type::record('working', $w.key) CONTENT $w.row RETURN NONE; };
 FOR $d IN $dput { UPSERT type::record('delivery', $d.key) CONTENT $d.row RETURN NONE; };
+FOR $d IN $dlput { UPSERT type::record('delivery_list', $d.key) CONTENT $d.row RETURN NONE; };
 FOR $r IN $revisions { UPSERT type::record('revision', $r.key) CONTENT $r.row RETURN NONE; };
 FOR $a IN $audits { CREATE audit CONTENT $a RETURN NONE; };
 LET $base = (UPDATE ONLY counter:outbox SET n += $k RETURN VALUE n) - $k;
@@ -64,6 +66,7 @@ impl Content {
         let mut checks = Vec::new();
         let mut items = Vec::new();
         let (mut wdel, mut ddel, mut wput, mut dput) = (vec![], vec![], vec![], vec![]);
+        let mut dlput = Vec::new();
         let mut revisions = Vec::new();
         let mut audits = Vec::new();
         let mut events = Vec::new();
@@ -93,6 +96,7 @@ impl Content {
                 wput.push(json!({"key": key, "row": row}));
             }
             for (key, row) in delivery {
+                dlput.push(json!({"key": key, "row": model::delivery_list_row(ct, &row)}));
                 dput.push(json!({"key": key, "row": row}));
             }
             for r in &change.revisions {
@@ -118,7 +122,7 @@ impl Content {
         }
         let vars = json!({
             "checks": checks, "items": items, "wdel": wdel, "ddel": ddel, "wput": wput,
-            "dput": dput, "revisions": revisions, "audits": audits, "events": events,
+            "dput": dput, "dlput": dlput, "revisions": revisions, "audits": audits, "events": events,
             "k": events.len(),
         });
         let result = self.inner.store.run(COMMIT_SQL, vars).await;

@@ -283,3 +283,32 @@ pub fn delivery_rows(
     }
     rows
 }
+
+/// The lean row a delivery list scans: keys, visibility, sort keys and filterable values only.
+pub fn delivery_list_row(ct: &ContentType, row: &Value) -> Value {
+    let mut lean = Map::new();
+    for key in [
+        "uid",
+        "ctype",
+        "site",
+        "scope",
+        "locale",
+        "visibility",
+        "published_at",
+        "sk",
+    ] {
+        if let Some(v) = row.get(key) {
+            lean.insert(key.to_owned(), v.clone());
+        }
+    }
+    let mut filterable = Map::new();
+    if let Some(fields) = row.get("fields").and_then(Value::as_object) {
+        for field in ct.fields.iter().filter(|f| f.filterable) {
+            if let Some(v) = fields.get(&field.name) {
+                filterable.insert(field.name.clone(), v.clone());
+            }
+        }
+    }
+    lean.insert("f".into(), Value::Object(filterable));
+    Value::Object(lean)
+}

@@ -79,10 +79,20 @@ pub(super) enum Table {
 }
 
 impl Table {
-    fn name(self) -> &'static str {
+    /// The table a list scans: delivery lists scan the lean `delivery_list` rows and then
+    /// fetch the page's full rows by key.
+    fn scan_name(self) -> &'static str {
         match self {
             Table::Working => "working",
-            Table::Delivery => "delivery",
+            Table::Delivery => "delivery_list",
+        }
+    }
+
+    /// Where filterable values live in the scanned rows.
+    fn filter_prefix(self) -> &'static str {
+        match self {
+            Table::Working => "fields",
+            Table::Delivery => "f",
         }
     }
 }
@@ -189,6 +199,7 @@ fn parse_scalar(kind: &FieldKind, raw: &str, field: &str) -> Result<Value, Error
 fn filter_conditions(
     ct: &ContentType,
     filters: &[(String, String, String)],
+    prefix: &str,
     vars: &mut Map<String, Value>,
 ) -> Result<Vec<String>, Error> {
     let mut conds = Vec::new();
@@ -214,7 +225,7 @@ fn filter_conditions(
                     f.kind,
                     FieldKind::References { .. } | FieldKind::Enum { multiple: true, .. }
                 );
-                (format!("fields.{}", ident(field)), f.kind.clone(), multi)
+                (format!("{prefix}.{}", ident(field)), f.kind.clone(), multi)
             }
         };
         let cond = match (op.as_str(), multi) {
@@ -422,7 +433,12 @@ impl Content {
                 }
             },
         }
-        conds.extend(filter_conditions(ct, &params.filters, &mut vars)?);
+        conds.extend(filter_conditions(
+            ct,
+            &params.filters,
+            table.filter_prefix(),
+            &mut vars,
+        )?);
         let where_all = conds.join(" AND ");
         let mut page_conds = conds.clone();
         if let Some(cursor) = &params.cursor {
@@ -433,24 +449,33 @@ impl Content {
             .iter()
             .map(|k| format!("{} {}", k.path, if k.desc { "DESC" } else { "ASC" }))
             .collect();
-        let sql = format!(
-            "SELECT * OMIT id FROM {table} WHERE {page} ORDER BY {order} LIMIT {lim};\n\
-             SELECT count() AS n FROM {table} WHERE {all} GROUP ALL;",
-            table = table.name(),
-            page = page_conds.join(" AND "),
-            order = order.join(", "),
-            lim = limit + 1,
-            all = where_all,
-        );
+        let (page, order, lim) = (page_conds.join(" AND "), order.join(", "), limit + 1);
+        let scan = table.scan_name();
+        let sql = match table {
+            Table::Working => format!(
+                "SELECT * OMIT id FROM {scan} WHERE {page} ORDER BY {order} LIMIT {lim};\n\
+                 SELECT count() AS n FROM {scan} WHERE {where_all} GROUP ALL;"
+            ),
+            Table::Delivery => format!(
+                "LET $page = (SELECT * OMIT id FROM {scan} WHERE {page} ORDER BY {order} LIMIT {lim});\n\
+                 RETURN $page;\n\
+                 SELECT count() AS n FROM {scan} WHERE {where_all} GROUP ALL;\n\
+                 SELECT * OMIT id FROM array::map($page, |$r| type::record('delivery', $r.uid + '.' + $locale));"
+            ),
+        };
         let mut outcome = self.inner.store.run(&sql, Value::Object(vars)).await?;
         if let Some(e) = outcome.first_error() {
             return Err(Error::Storage(format!("list query: {e:?}")));
         }
+        let (rows_at, count_at) = match table {
+            Table::Working => (0, 1),
+            Table::Delivery => (1, 2),
+        };
         let mut rows = outcome
-            .rows(0)
+            .rows(rows_at)
             .map_err(|e| Error::Storage(format!("{e:?}")))?;
         let total = outcome
-            .rows(1)
+            .rows(count_at)
             .ok()
             .and_then(|r| r.first().and_then(|v| v.get("n")).and_then(Value::as_u64))
             .unwrap_or(0);
@@ -463,6 +488,18 @@ impl Content {
         } else {
             None
         };
+        if table == Table::Delivery {
+            let mut full: std::collections::HashMap<String, Value> = outcome
+                .rows(3)
+                .map_err(|e| Error::Storage(format!("{e:?}")))?
+                .into_iter()
+                .filter_map(|r| Some((r.get("uid")?.as_str()?.to_owned(), r)))
+                .collect();
+            rows = rows
+                .iter()
+                .filter_map(|lean| full.remove(lean.get("uid")?.as_str()?))
+                .collect();
+        }
         let visibility = rows
             .iter()
             .map(view::row_visibility)

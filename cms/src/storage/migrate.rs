@@ -15,6 +15,8 @@ DEFINE INDEX IF NOT EXISTS working_type ON working FIELDS ctype, locale;
 DEFINE TABLE IF NOT EXISTS delivery SCHEMALESS;
 DEFINE INDEX IF NOT EXISTS delivery_slug ON delivery FIELDS ctype, scope, locale, slug UNIQUE;
 DEFINE INDEX IF NOT EXISTS delivery_type ON delivery FIELDS ctype, locale;
+DEFINE TABLE IF NOT EXISTS delivery_list SCHEMALESS;
+DEFINE INDEX IF NOT EXISTS delivery_list_type ON delivery_list FIELDS ctype, locale;
 DEFINE TABLE IF NOT EXISTS revision SCHEMALESS;
 DEFINE INDEX IF NOT EXISTS revision_item ON revision FIELDS uid, locale, n UNIQUE;
 DEFINE TABLE IF NOT EXISTS audit SCHEMALESS;
