@@ -8,6 +8,8 @@ cd "$(dirname "$0")/../.."
 COUNT="${1:-10000}"
 DURATION="${DURATION:-10s}"
 CONNS="${CONNS:-16}"
+# Response cache for the cached runs, in MiB (the default config has 32).
+CACHE_MB="${CACHE_MB:-96}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/cms-target}"
 command -v wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
 [ -n "${SKIP_BUILD:-}" ] || cargo build -q --profile bench-lto -p cms --bin cms --example bench_baseline
@@ -50,7 +52,7 @@ run_wrk() {
     echo "$name|$rps|$p50|$p99|$cpu_us|$(rss_mb "$pid")"
 }
 
-start_cms ""
+start_cms "CMS_CACHE__RESPONSES_MB=$CACHE_MB"
 START=$(date +%s.%N)
 "$BIN/cms" import "$WORK/articles.jsonl" --config config.toml --server "http://127.0.0.1:$PORT" --token $TOKEN 2>"$WORK/import.log" || { cat "$WORK/import.log"; exit 1; }
 END=$(date +%s.%N)
@@ -92,4 +94,4 @@ echo "| run | req/s | p50 | p99 | server CPU us/req | server RSS MB |"
 echo "|---|---|---|---|---|---|"
 for r in "${ROWS[@]}"; do echo "| ${r//|/ | } |"; done
 echo
-echo "RSS after the cached load: ${RSS_AFTER} MB; import: ${IMPORT_RATE} items/s (${COUNT} items, ${IMPORT_S}s)"
+echo "RSS after the cached load: ${RSS_AFTER} MB (response cache ${CACHE_MB} MiB); import: ${IMPORT_RATE} items/s (${COUNT} items, ${IMPORT_S}s)"
