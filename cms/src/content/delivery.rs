@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::cache::Rendered;
 use super::model::row_key;
 use super::query::{ListParams, Table, field_list, visible_levels};
-use super::view::{self, ItemView, Page};
+use super::view::{self, Page};
 use super::{Content, Error, bad_request};
 use crate::principal::Principal;
 use crate::schema::{ContentType, FieldKind};
@@ -102,11 +102,11 @@ impl Content {
             }
             ReadRequest::ById { ctype, id, query } => {
                 let params = ReadParams::from_pairs(query_pairs(query)?)?;
-                json!({"data": self.get_published(who, ctype, id, &params).await?.item})
+                json!({"data": self.get_published(who, ctype, id, &params).await?})
             }
             ReadRequest::BySlug { ctype, slug, query } => {
                 let params = ReadParams::from_pairs(query_pairs(query)?)?;
-                json!({"data": self.get_published_by_slug(who, ctype, slug, &params).await?.item})
+                json!({"data": self.get_published_by_slug(who, ctype, slug, &params).await?})
             }
         };
         let bytes =
@@ -120,7 +120,7 @@ impl Content {
     }
 
     /// `GET /content/{type}`.
-    pub async fn list_published(
+    async fn list_published(
         &self,
         who: &Principal,
         ctype: &str,
@@ -137,13 +137,13 @@ impl Content {
     }
 
     /// `GET /content/{type}/{id}`.
-    pub async fn get_published(
+    async fn get_published(
         &self,
         who: &Principal,
         ctype: &str,
         uid: &str,
         params: &ReadParams,
-    ) -> Result<ItemView, Error> {
+    ) -> Result<Value, Error> {
         let ct = self.content_type(ctype)?;
         let locale = self.read_locale(params)?;
         if !crate::schema::is_ulid(uid) {
@@ -159,13 +159,13 @@ impl Content {
     }
 
     /// `GET /content/{type}/by-slug/{slug}?site=`.
-    pub async fn get_published_by_slug(
+    async fn get_published_by_slug(
         &self,
         who: &Principal,
         ctype: &str,
         slug: &str,
         params: &ReadParams,
-    ) -> Result<ItemView, Error> {
+    ) -> Result<Value, Error> {
         let ct = self.content_type(ctype)?;
         let locale = self.read_locale(params)?;
         let site = match (&params.site, ct.shared) {
@@ -209,7 +209,7 @@ impl Content {
         vars: Value,
         who: &Principal,
         params: &ReadParams,
-    ) -> Result<ItemView, Error> {
+    ) -> Result<Value, Error> {
         let only = field_list(ct, params.fields.as_deref(), "unknown_field", false)?;
         let expand = field_list(ct, params.expand.as_deref(), "invalid_expand", true)?;
         let mut outcome = self.inner.store.run(sql, vars).await?;
@@ -228,12 +228,7 @@ impl Content {
         if let Some(expand) = expand {
             self.expand(ct, &mut items, &expand, &locale, who).await?;
         }
-        let item = items.pop().unwrap_or(Value::Null);
-        Ok(ItemView {
-            item,
-            etag: String::new(),
-            visibility: view::row_visibility(&row),
-        })
+        Ok(items.pop().unwrap_or(Value::Null))
     }
 
     /// Replace reference ids in `expand` fields by the referenced published items the reader

@@ -500,11 +500,6 @@ impl Content {
                 .filter_map(|lean| full.remove(lean.get("uid")?.as_str()?))
                 .collect();
         }
-        let visibility = rows
-            .iter()
-            .map(view::row_visibility)
-            .max()
-            .unwrap_or(Visibility::Public);
         let mut items: Vec<Value> = rows
             .iter()
             .map(|row| match table {
@@ -527,7 +522,6 @@ impl Content {
             items,
             next_cursor,
             total,
-            visibility,
         })
     }
 }

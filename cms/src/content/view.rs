@@ -2,15 +2,11 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::principal::Visibility;
-
 /// One item as the API shows it, with its ETag.
 #[derive(Debug, Clone)]
 pub struct ItemView {
     pub item: Value,
     pub etag: String,
-    /// Visibility of the content shown (decides `Cache-Control`).
-    pub visibility: Visibility,
 }
 
 /// A page of a list.
@@ -19,8 +15,6 @@ pub struct Page {
     pub items: Vec<Value>,
     pub next_cursor: Option<String>,
     pub total: u64,
-    /// The widest visibility among the items (decides `Cache-Control`).
-    pub visibility: Visibility,
 }
 
 pub fn manage_etag(version: u64) -> String {
@@ -29,13 +23,6 @@ pub fn manage_etag(version: u64) -> String {
 
 fn get(row: &Value, key: &str) -> Value {
     row.get(key).cloned().unwrap_or(Value::Null)
-}
-
-pub(super) fn row_visibility(row: &Value) -> Visibility {
-    match row.get("visibility").and_then(Value::as_str) {
-        Some("members") => Visibility::Members,
-        _ => Visibility::Public,
-    }
 }
 
 fn fields_of(row: &Value, only: Option<&[String]>) -> Value {
@@ -77,11 +64,7 @@ pub fn working_view(row: &Value, state_override: Option<&str>) -> ItemView {
         "fields": fields_of(row, None),
     });
     let etag = manage_etag(row.get("version").and_then(Value::as_u64).unwrap_or(0));
-    ItemView {
-        item,
-        etag,
-        visibility: row_visibility(row),
-    }
+    ItemView { item, etag }
 }
 
 /// A published snapshot (delivery API), optionally restricted to some fields.

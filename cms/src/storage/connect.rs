@@ -42,9 +42,7 @@ impl Conn {
         };
         result.map_err(|e| Error::Query(e.to_string()))
     }
-}
 
-impl Conn {
     /// Flush and close an embedded store (a server connection needs nothing).
     pub(super) async fn close(&self) -> Result<(), Error> {
         match self {
