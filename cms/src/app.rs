@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use poem::listener::{Acceptor, Listener, TcpListener};
 
+use crate::auth::{Auth, AuthOptions, Cost};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
 use crate::content::{Content, ContentOptions, ImportReport};
-use crate::http::{self, ApiState, Authenticator, HttpLimits, Metrics};
+use crate::http::{self, ApiState, HttpLimits, Metrics};
 use crate::principal::Principal;
 use crate::schema::{Registry, SchemaError};
 use crate::storage::{Store, StoreOptions};
@@ -41,6 +42,8 @@ pub enum AppError {
     Storage(#[from] crate::storage::Error),
     #[error("content: {0}")]
     Content(#[from] crate::content::Error),
+    #[error("auth: {0}")]
+    Auth(#[from] crate::auth::Error),
     #[error("cannot listen on {addr}: {reason}")]
     Bind { addr: String, reason: String },
     #[error("server: {0}")]
@@ -64,6 +67,7 @@ pub fn load_schemas(config: &Config) -> Result<Registry, Vec<SchemaError>> {
 pub struct App {
     pub config: Config,
     pub content: Content,
+    pub auth: Auth,
     pub metrics: Arc<Metrics>,
 }
 
@@ -72,6 +76,7 @@ pub struct SpawnedApp {
     pub addr: SocketAddr,
     pub url: String,
     pub content: Content,
+    pub auth: Auth,
     pub token: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<(), AppError>>,
@@ -103,6 +108,25 @@ impl App {
             password: config.storage.password.clone(),
         })
         .await?;
+        let a = &config.auth;
+        let auth = Auth::new(
+            store.clone(),
+            clock.clone(),
+            AuthOptions {
+                bootstrap_token: a.bootstrap_token.clone(),
+                admin_email: a.admin_email.clone(),
+                admin_password: a.admin_password.clone(),
+                session_ttl: chrono::Duration::minutes(a.session_ttl_mins as i64),
+                recheck: chrono::Duration::seconds(a.session_recheck_secs as i64),
+                cost: Cost {
+                    memory_kib: a.argon2_memory_kib,
+                    iterations: a.argon2_iterations,
+                    parallelism: a.argon2_parallelism,
+                },
+                login_per_account_per_min: a.login_per_account_per_min,
+                login_per_ip_per_min: a.login_per_ip_per_min,
+            },
+        )?;
         let content = Content::new(
             store,
             schemas,
@@ -116,9 +140,19 @@ impl App {
                 response_cache_bytes: config.cache.responses_mb * 1024 * 1024,
             },
         );
+        if let Some((admin, password)) = auth.ensure_first_admin().await? {
+            match password {
+                Some(p) => tracing::warn!(
+                    "created the first admin {}; one-time password (shown only now): {p}",
+                    admin.email
+                ),
+                None => tracing::info!("created the first admin {}", admin.email),
+            }
+        }
         let app = App {
             config,
             content,
+            auth,
             metrics: Metrics::new(),
         };
         if app.config.demo.load_on_empty && app.content.is_empty().await? {
@@ -143,7 +177,7 @@ impl App {
     fn endpoint(&self) -> impl poem::Endpoint<Output = poem::Response> + use<> {
         let state = ApiState {
             content: self.content.clone(),
-            auth: Authenticator::new(&self.config.auth.bootstrap_token),
+            auth: self.auth.clone(),
             metrics: self.metrics.clone(),
             public_max_age: self.config.cache.public_max_age_secs,
             default_locale: self.config.locales.default.clone(),
@@ -206,6 +240,7 @@ impl App {
         let token = config.auth.bootstrap_token.clone();
         let app = App::build(config, clock).await?;
         let content = app.content.clone();
+        let auth = app.auth.clone();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         let task = tokio::spawn(app.serve(
@@ -221,6 +256,7 @@ impl App {
             addr,
             url: format!("http://{addr}"),
             content,
+            auth,
             token,
             shutdown: Some(stop_tx),
             task,
@@ -231,7 +267,7 @@ impl App {
     pub fn openapi(&self) -> serde_json::Value {
         let state = ApiState {
             content: self.content.clone(),
-            auth: Authenticator::new(""),
+            auth: self.auth.clone(),
             metrics: self.metrics.clone(),
             public_max_age: 0,
             default_locale: self.config.locales.default.clone(),

@@ -57,6 +57,11 @@ pub fn format_ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// Parse an RFC 3339 timestamp into UTC.
+pub fn parse_ts(s: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc))
+}
+
 /// Parse any RFC 3339 timestamp and normalise it with [`format_ts`].
 pub fn normalize_ts(s: &str) -> Option<String> {
     DateTime::parse_from_rfc3339(s)

@@ -84,14 +84,44 @@ pub struct CacheConfig {
     pub public_max_age_secs: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthConfig {
     /// A token that always acts as admin (automation, CLI). Empty disables it.
     pub bootstrap_token: String,
-    /// First admin, created when no user exists (used once users land).
+    /// First admin, created when no user exists; empty email means `admin@localhost`,
+    /// empty password means a one-time password printed to the log.
     pub admin_email: String,
     pub admin_password: String,
+    /// Lifetime of a login session, in minutes.
+    pub session_ttl_mins: u64,
+    /// How long this node trusts a cached session or token before checking the store again
+    /// (revocations on this node are immediate; other nodes see them within this time).
+    pub session_recheck_secs: u64,
+    /// argon2id cost: memory in KiB, iterations, lanes.
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    /// Login attempts allowed per account and per client IP, per minute (then 429).
+    pub login_per_account_per_min: u32,
+    pub login_per_ip_per_min: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            bootstrap_token: String::new(),
+            admin_email: String::new(),
+            admin_password: String::new(),
+            session_ttl_mins: 12 * 60,
+            session_recheck_secs: 30,
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            login_per_account_per_min: 10,
+            login_per_ip_per_min: 30,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -294,6 +324,43 @@ impl Config {
             return Err(invalid(
                 "auth.bootstrap_token",
                 "must be empty (disabled) or at least 16 characters",
+            ));
+        }
+        let a = &self.auth;
+        if a.session_ttl_mins == 0 {
+            return Err(invalid("auth.session_ttl_mins", "must be at least 1"));
+        }
+        if a.argon2_parallelism == 0 || a.argon2_parallelism > 16 {
+            return Err(invalid(
+                "auth.argon2_parallelism",
+                "must be between 1 and 16",
+            ));
+        }
+        if a.argon2_memory_kib < 8 * a.argon2_parallelism || a.argon2_memory_kib > 4 * 1024 * 1024 {
+            return Err(invalid(
+                "auth.argon2_memory_kib",
+                "must be at least 8 x argon2_parallelism and at most 4194304",
+            ));
+        }
+        if a.argon2_iterations == 0 || a.argon2_iterations > 100 {
+            return Err(invalid(
+                "auth.argon2_iterations",
+                "must be between 1 and 100",
+            ));
+        }
+        if a.login_per_account_per_min == 0 {
+            return Err(invalid(
+                "auth.login_per_account_per_min",
+                "must be at least 1",
+            ));
+        }
+        if a.login_per_ip_per_min == 0 {
+            return Err(invalid("auth.login_per_ip_per_min", "must be at least 1"));
+        }
+        if !a.admin_password.is_empty() && a.admin_password.chars().count() < 10 {
+            return Err(invalid(
+                "auth.admin_password",
+                "must be empty (a one-time password is printed) or at least 10 characters",
             ));
         }
         if !self.locales.available.contains(&self.locales.default) {

@@ -1,13 +1,13 @@
 //! Who is asking: the `Principal` of a request and the `Visibility` of content it may read.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The reader's widest visibility: public readers see public content, members also
 /// members-only content (the same levels a document's visibility takes).
 pub use crate::schema::Visibility;
 
 /// Roles, lowest to highest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Member,

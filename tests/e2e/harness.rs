@@ -16,12 +16,14 @@ use figment::providers::{Format, Serialized, Toml};
 use serde_json::Value;
 
 pub const TOKEN: &str = "test-bootstrap-token-0123456789";
+pub const ADMIN_EMAIL: &str = "admin@example.org";
+pub const ADMIN_PASSWORD: &str = "admin-password-123";
 
 /// The repo's config.toml with test overrides (in memory, port 0, no demo unless asked).
 pub fn test_config(extra: &str) -> Config {
     let base = include_str!("../../config.toml");
     let overrides = format!(
-        "[server]\nbind = \"127.0.0.1:0\"\n[storage]\nurl = \"mem://\"\n[auth]\nbootstrap_token = \"{TOKEN}\"\n[demo]\nload_on_empty = false\n[schemas]\ndir = \"{}\"\n",
+        "[server]\nbind = \"127.0.0.1:0\"\n[storage]\nurl = \"mem://\"\n[auth]\nbootstrap_token = \"{TOKEN}\"\nadmin_email = \"{ADMIN_EMAIL}\"\nadmin_password = \"{ADMIN_PASSWORD}\"\nargon2_memory_kib = 64\nargon2_iterations = 1\n[demo]\nload_on_empty = false\n[schemas]\ndir = \"{}\"\n",
         concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas")
     );
     let figment = Figment::from(Serialized::defaults(Config::default()))
@@ -90,6 +92,34 @@ impl TestApp {
 
     pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http.request(method, self.url(path)).bearer_auth(TOKEN)
+    }
+
+    /// Sign in and return the session token (asserts success).
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let resp = self
+            .http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status();
+        let body: Value = resp.json().await.expect("json");
+        assert_eq!(status, 200, "login {email}: {body}");
+        body["data"]["token"].as_str().expect("token").to_owned()
+    }
+
+    /// Create an account as the bootstrap admin; returns its session token.
+    pub async fn user_session(&self, email: &str, role: &str) -> String {
+        let password = format!("{role}-password-123");
+        let resp = self
+            .admin(reqwest::Method::POST, "/api/v1/users")
+            .json(&serde_json::json!({"email": email, "role": role, "password": password}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(resp.status(), 201, "create user {email}");
+        self.login(email, &password).await
     }
 
     /// Create a draft through the API and return `data`.
@@ -184,6 +214,8 @@ impl ChildServer {
             .env("CMS_SERVER__BIND", "127.0.0.1:0")
             .env("CMS_DATA__DIR", data_dir)
             .env("CMS_AUTH__BOOTSTRAP_TOKEN", TOKEN)
+            .env("CMS_AUTH__ARGON2_MEMORY_KIB", "64")
+            .env("CMS_AUTH__ARGON2_ITERATIONS", "1")
             .env("CMS_DEMO__LOAD_ON_EMPTY", "false")
             .env("CMS_LOG__LEVEL", "info")
             .stdout(Stdio::null())

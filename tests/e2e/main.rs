@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod auth;
 mod basics;
 mod content_flow;
 mod lists;

@@ -48,7 +48,7 @@ impl AdminApi {
         tag = "ApiTags::Admin"
     )]
     async fn import(&self, req: &Request, body: Binary<Body>) -> Result<ImportResponse, ApiError> {
-        let who = self.0.auth.principal(req)?;
+        let who = self.0.principal(req).await?;
         let stream = body.0.into_bytes_stream().map_err(std::io::Error::other);
         let reader = StreamReader::new(stream);
         let report = self.0.content.import(&who, reader).await?;
@@ -66,7 +66,7 @@ impl AdminApi {
         tag = "ApiTags::Admin"
     )]
     async fn export(&self, req: &Request) -> Result<ExportResponse, ApiError> {
-        let who = self.0.auth.principal(req)?;
+        let who = self.0.principal(req).await?;
         let lines = self.0.content.export(&who).await?;
         let mut out = Vec::new();
         for line in lines {

@@ -15,7 +15,7 @@ pub struct DeliveryApi(pub ApiState);
 
 impl DeliveryApi {
     async fn serve(&self, req: &Request, read: ReadRequest<'_>) -> Result<ReadResponse, ApiError> {
-        let who = self.0.auth.principal(req)?;
+        let who = self.0.principal(req).await?;
         let body = self.0.content.read_published(&who, read).await?;
         let cache = cache_control(&who, self.0.public_max_age);
         Ok(rendered(req, body.bytes.clone(), body.etag.clone(), cache))

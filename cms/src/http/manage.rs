@@ -72,7 +72,7 @@ impl ManageApi {
         tag = "ApiTags::Manage"
     )]
     async fn list(&self, req: &Request, ctype: Path<String>) -> Result<ListResponse, ApiError> {
-        let who = self.0.auth.principal(req)?;
+        let who = self.0.principal(req).await?;
         let params = ListParams::from_pairs(query_pairs(req)?, true)?;
         let page = self.0.content.list_working(&who, &ctype, &params).await?;
         let body = json!({"data": page.items, "meta": {"next_cursor": page.next_cursor, "total": page.total}});
@@ -92,7 +92,7 @@ impl ManageApi {
         ctype: Path<String>,
         body: Json<Value>,
     ) -> Result<ItemResponse, ApiError> {
-        let who = self.0.auth.principal(req)?;
+        let who = self.0.principal(req).await?;
         let view = self.0.content.create(&who, &ctype, body.0).await?;
         let id = view
             .item
@@ -122,7 +122,7 @@ impl ManageApi {
         id: Path<String>,
         locale: Query<Option<String>>,
     ) -> Result<ItemResponse, ApiError> {
-        let who = self.0.auth.principal(req)?;
+        let who = self.0.principal(req).await?;
         let view = self
             .0
             .content
@@ -146,7 +146,7 @@ impl ManageApi {
         locale: Query<Option<String>>,
         body: Json<Value>,
     ) -> Result<ItemResponse, ApiError> {
-        let who = self.0.auth.principal(req)?;
+        let who = self.0.principal(req).await?;
         let if_match = req.headers().get("if-match").and_then(|v| v.to_str().ok());
         let view = self
             .0
@@ -176,7 +176,7 @@ impl ManageApi {
         ctype: Path<String>,
         id: Path<String>,
     ) -> Result<Deleted, ApiError> {
-        let who = self.0.auth.principal(req)?;
+        let who = self.0.principal(req).await?;
         self.0.content.trash(&who, &ctype, &id).await?;
         Ok(Deleted::NoContent)
     }
@@ -196,7 +196,7 @@ impl ManageApi {
         action: Path<String>,
         locale: Query<Option<String>>,
     ) -> Result<ItemResponse, ApiError> {
-        let who = self.0.auth.principal(req)?;
+        let who = self.0.principal(req).await?;
         let Some(action) = Action::parse(&action) else {
             return Err(ApiError::new(
                 poem::http::StatusCode::NOT_FOUND,

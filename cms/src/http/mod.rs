@@ -22,16 +22,16 @@ use poem::middleware::Tracing;
 use poem::{Endpoint, EndpointExt, Response, Route, get};
 use poem_openapi::OpenApiService;
 
-pub use auth::Authenticator;
 pub use metrics::Metrics;
 
+use crate::auth::Auth;
 use crate::content::Content;
 
 /// What the endpoints share.
 #[derive(Clone)]
 pub struct ApiState {
     pub content: Content,
-    pub auth: Authenticator,
+    pub auth: Auth,
     pub metrics: Arc<Metrics>,
     pub public_max_age: u64,
     pub default_locale: String,
@@ -46,11 +46,20 @@ pub struct HttpLimits {
 
 fn service(
     state: &ApiState,
-) -> OpenApiService<(delivery::DeliveryApi, manage::ManageApi, admin::AdminApi), ()> {
+) -> OpenApiService<
+    (
+        delivery::DeliveryApi,
+        manage::ManageApi,
+        auth::AuthApi,
+        admin::AdminApi,
+    ),
+    (),
+> {
     OpenApiService::new(
         (
             delivery::DeliveryApi(state.clone()),
             manage::ManageApi(state.clone()),
+            auth::AuthApi(state.clone()),
             admin::AdminApi(state.clone()),
         ),
         "Co-operative Schools CMS",

@@ -8,6 +8,8 @@ pub enum ApiTags {
     Delivery,
     /// Working copies, workflow and revisions for editors.
     Manage,
+    /// Sign-in, sessions and accounts.
+    Auth,
     /// Content type definitions.
     Schemas,
     /// Import, export and operations.
