@@ -6,9 +6,10 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use cms::app::App;
+use cms::auth::NewUser;
 use cms::clock::SystemClock;
 use cms::config::Config;
-use cms::principal::Principal;
+use cms::principal::{Principal, Role};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::io::AsyncWriteExt;
 
@@ -59,10 +60,32 @@ enum Command {
         #[command(flatten)]
         remote: Remote,
     },
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Export every item as JSONL (to FILE, or stdout when FILE is `-`).
     Export {
         #[arg(default_value = "-")]
         file: PathBuf,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; without --password a one-time password is printed once.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// admin, editor, contributor or member.
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// At least 10 characters (or set CMS_USER_PASSWORD).
+        #[arg(long, env = "CMS_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
         #[command(flatten)]
         remote: Remote,
     },
@@ -271,6 +294,62 @@ async fn export(file: &Path, remote: &Remote) -> Result<()> {
     Ok(())
 }
 
+async fn user_add(
+    email: String,
+    role: String,
+    name: String,
+    password: Option<String>,
+    remote: &Remote,
+) -> Result<()> {
+    let config = load_config(&remote.common.config)?;
+    init_logging(&config);
+    let user = if remote.offline {
+        let role: Role = serde_json::from_value(serde_json::json!(role)).map_err(|_| {
+            anyhow::anyhow!("unknown role `{role}` (admin, editor, contributor, member)")
+        })?;
+        let app = offline_app(config).await?;
+        let new = NewUser {
+            email,
+            name,
+            role,
+            password,
+        };
+        let created = app.auth.create_user(&Principal::Bootstrap, new, None).await;
+        app.close().await?;
+        let (user, otp) = created?;
+        let mut v = serde_json::to_value(&user)?;
+        if let (Some(p), Some(obj)) = (otp, v.as_object_mut()) {
+            obj.insert("one_time_password".into(), serde_json::json!(p));
+        }
+        v
+    } else {
+        let url = format!("{}/api/v1/users", server_url(remote, &config));
+        let resp = reqwest::Client::new()
+            .post(&url)
+            .bearer_auth(token(remote, &config)?)
+            .json(&serde_json::json!({"email": email, "role": role, "name": name, "password": password}))
+            .send()
+            .await
+            .with_context(|| format!("calling {url} (no server running? use --offline)"))?;
+        let status = resp.status();
+        let json: serde_json::Value = resp.json().await.context("reading the answer")?;
+        if !status.is_success() {
+            bail!("user not created ({status}): {}", json["error"]["message"]);
+        }
+        json.get("data").cloned().unwrap_or_default()
+    };
+    println!(
+        "created {} ({}) id {}",
+        user["email"].as_str().unwrap_or_default(),
+        user["role"].as_str().unwrap_or_default(),
+        user["id"].as_str().unwrap_or_default()
+    );
+    if let Some(p) = user["one_time_password"].as_str() {
+        println!("one-time password (shown only now): {p}");
+    }
+    Ok(())
+}
+
 fn check(common: &Common) -> Result<()> {
     let config = load_config(&common.config)?;
     match cms::app::load_schemas(&config) {
@@ -307,5 +386,12 @@ async fn main() -> Result<()> {
         Command::Demo(remote) => import(None, &remote).await,
         Command::Import { file, remote } => import(Some(&file), &remote).await,
         Command::Export { file, remote } => export(&file, &remote).await,
+        Command::User(UserCommand::Add {
+            email,
+            role,
+            name,
+            password,
+            remote,
+        }) => user_add(email, role, name, password, &remote).await,
     }
 }

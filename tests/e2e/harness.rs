@@ -202,6 +202,8 @@ where
 pub struct ChildServer {
     pub child: Child,
     pub url: String,
+    /// Every log line so far.
+    pub log: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl ChildServer {
@@ -226,8 +228,13 @@ impl ChildServer {
         let mut child = cmd.spawn().expect("cms starts");
         let stderr = child.stderr.take().expect("stderr");
         let (tx, rx) = std::sync::mpsc::channel();
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(mut lines) = sink.lock() {
+                    lines.push(line.clone());
+                }
                 if let Some(rest) = line.split("listening on ").nth(1) {
                     let url = rest
                         .split_whitespace()
@@ -241,7 +248,7 @@ impl ChildServer {
         let url = rx
             .recv_timeout(Duration::from_secs(120))
             .expect("server logs its URL");
-        ChildServer { child, url }
+        ChildServer { child, url, log }
     }
 
     pub fn kill(mut self) {

@@ -247,3 +247,113 @@ async fn graceful_shutdown_keeps_writes_after_memtable_flushes() {
     );
     server.kill();
 }
+
+async fn login_status(url: &str, email: &str, password: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn one_time_password(text: &str) -> Option<String> {
+    text.lines()
+        .find_map(|l| l.split("one-time password (shown only now): ").nth(1))
+        .map(|p| p.trim().to_owned())
+}
+
+#[tokio::test]
+async fn first_admin_gets_a_one_time_password_and_cli_adds_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ChildServer::start(dir.path(), &[]);
+    // config.toml leaves the admin password empty: one is generated and logged once.
+    let logged = server.log.lock().unwrap().join("\n");
+    let otp = one_time_password(&logged).expect("the first start logs a one-time password");
+    assert_eq!(
+        login_status(&server.url, "admin@localhost", &otp).await,
+        200
+    );
+
+    let out = cms(
+        &[
+            "user",
+            "add",
+            "--email",
+            "ed@example.org",
+            "--role",
+            "editor",
+            "--server",
+            &server.url,
+            "--token",
+            TOKEN,
+        ],
+        &[],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let editor_otp = one_time_password(&stdout).expect("a generated password is printed");
+    assert_eq!(
+        login_status(&server.url, "ed@example.org", &editor_otp).await,
+        200
+    );
+    let out = cms(
+        &[
+            "user",
+            "add",
+            "--email",
+            "ED@example.org",
+            "--role",
+            "member",
+            "--server",
+            &server.url,
+            "--token",
+            TOKEN,
+        ],
+        &[],
+    );
+    assert!(!out.status.success(), "a duplicate email is refused");
+    server.kill();
+
+    // Offline, on the data directory; a restart keeps every account and logs no new password.
+    let data = dir.path();
+    let out = cms(
+        &[
+            "user",
+            "add",
+            "--offline",
+            "--email",
+            "m@example.org",
+            "--role",
+            "member",
+            "--password",
+            "member-password-1",
+        ],
+        &[
+            ("CMS_DATA__DIR", data),
+            ("CMS_AUTH__ARGON2_MEMORY_KIB", std::path::Path::new("64")),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let server = ChildServer::start(dir.path(), &[]);
+    assert_eq!(
+        login_status(&server.url, "m@example.org", "member-password-1").await,
+        200
+    );
+    assert_eq!(
+        login_status(&server.url, "admin@localhost", &otp).await,
+        200
+    );
+    assert!(one_time_password(&server.log.lock().unwrap().join("\n")).is_none());
+    server.kill();
+}
