@@ -9,7 +9,7 @@ use crate::auth::{Auth, AuthOptions, Cost};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
 use crate::content::{Content, ContentOptions, ImportReport};
-use crate::http::{self, ApiState, HttpLimits, Metrics};
+use crate::http::{self, ApiState, HttpLimits, HttpOptions, Metrics};
 use crate::principal::Principal;
 use crate::schema::{Registry, SchemaError};
 use crate::storage::{Store, StoreOptions};
@@ -187,6 +187,14 @@ impl App {
             HttpLimits {
                 body_bytes: self.config.server.body_limit_bytes,
                 import_bytes: (self.config.import.max_body_mb * 1024 * 1024) as usize,
+            },
+            HttpOptions {
+                cors_origins: self
+                    .config
+                    .sites
+                    .iter()
+                    .flat_map(|s| s.origins.iter().cloned())
+                    .collect(),
             },
         )
     }

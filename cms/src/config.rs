@@ -168,6 +168,10 @@ pub struct SiteConfig {
     pub name: String,
     #[serde(default)]
     pub url: String,
+    /// Browser origins of the site's front end allowed to call the API (CORS), e.g.
+    /// `https://www.example.org`.
+    #[serde(default)]
+    pub origins: Vec<String>,
 }
 
 impl Default for Config {
@@ -187,6 +191,7 @@ impl Default for Config {
                 id: "default".into(),
                 name: "Default site".into(),
                 url: String::new(),
+                origins: Vec::new(),
             }],
         }
     }
@@ -389,6 +394,14 @@ impl Config {
                     format!("`{}` must be a distinct id of a-z, 0-9, - and _", site.id),
                 ));
             }
+            for origin in &site.origins {
+                if !is_origin(origin) {
+                    return Err(invalid(
+                        &format!("sites[{i}].origins"),
+                        format!("`{origin}` must be an origin: http(s)://host[:port], no path"),
+                    ));
+                }
+            }
         }
         if self.import.batch_size == 0 || self.import.batch_size > 10_000 {
             return Err(invalid("import.batch_size", "must be between 1 and 10000"));
@@ -428,6 +441,20 @@ impl Config {
     pub fn has_locale(&self, locale: &str) -> bool {
         self.locales.available.iter().any(|l| l == locale)
     }
+}
+
+/// `http(s)://host[:port]` and nothing else (browsers send origins in exactly this form).
+fn is_origin(s: &str) -> bool {
+    let Some(rest) = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
 }
 
 fn is_code(s: &str, min: usize, max: usize) -> bool {
@@ -484,6 +511,25 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("storage.url"), "{err}");
+        for (text, key) in [
+            ("[auth]\nargon2_memory_kib = 4", "auth.argon2_memory_kib"),
+            (
+                "[auth]\nlogin_per_ip_per_min = 0",
+                "auth.login_per_ip_per_min",
+            ),
+            ("[auth]\nadmin_password = \"short\"", "auth.admin_password"),
+            (
+                "[[sites]]\nid = \"a\"\nname = \"A\"\norigins = [\"https://a.org/path\"]",
+                "sites[0].origins",
+            ),
+        ] {
+            let err = from_toml(text).unwrap_err().to_string();
+            assert!(err.contains(key), "{text}: {err}");
+        }
+        let ok = from_toml(
+            "[[sites]]\nid = \"a\"\nname = \"A\"\norigins = [\"https://www.a.org\", \"http://localhost:3000\"]",
+        );
+        assert!(ok.is_ok(), "{ok:?}");
     }
 
     #[test]

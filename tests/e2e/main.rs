@@ -11,4 +11,5 @@ mod openapi;
 mod outbox;
 mod process;
 mod props;
+mod security;
 mod transfer;

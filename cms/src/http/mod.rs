@@ -12,6 +12,7 @@ mod openapi;
 mod payload;
 mod respond;
 mod schemas;
+mod security;
 mod tags;
 
 use std::sync::Arc;
@@ -42,6 +43,13 @@ pub struct ApiState {
 pub struct HttpLimits {
     pub body_bytes: usize,
     pub import_bytes: usize,
+}
+
+/// Browser-facing settings.
+#[derive(Debug, Clone, Default)]
+pub struct HttpOptions {
+    /// Origins of the front-end sites allowed to call the API from a browser (CORS).
+    pub cors_origins: Vec<String>,
 }
 
 fn service(
@@ -77,7 +85,11 @@ pub fn openapi_document(state: &ApiState) -> serde_json::Value {
 }
 
 /// The whole application as one poem endpoint.
-pub fn routes(state: ApiState, limits: HttpLimits) -> impl Endpoint<Output = Response> {
+pub fn routes(
+    state: ApiState,
+    limits: HttpLimits,
+    options: HttpOptions,
+) -> impl Endpoint<Output = Response> {
     let api = service(&state);
     let document = openapi_document(&state).to_string();
     let docs = api.swagger_ui();
@@ -125,7 +137,12 @@ pub fn routes(state: ApiState, limits: HttpLimits) -> impl Endpoint<Output = Res
             default_limit: limits.body_bytes,
             streamed: vec![("/api/v1/admin/import", limits.import_bytes)],
         })
+        .with_if(
+            !options.cors_origins.is_empty(),
+            security::cors(&options.cors_origins),
+        )
         .catch_all_error(error::catch_all)
+        .with(security::SecurityHeaders)
         .with(metrics::Measure(state.metrics.clone()))
         .with(Tracing)
 }
