@@ -125,6 +125,8 @@ impl App {
                 },
                 login_per_account_per_min: a.login_per_account_per_min,
                 login_per_ip_per_min: a.login_per_ip_per_min,
+                types: schemas.types().map(|t| t.name.clone()).collect(),
+                sites: config.sites.iter().map(|s| s.id.clone()).collect(),
             },
         )?;
         let content = Content::new(

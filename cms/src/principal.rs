@@ -27,22 +27,76 @@ pub enum Principal {
     },
     /// `auth.bootstrap_token`: admin, for automation.
     Bootstrap,
+    /// An API token: what it may do is its scope, nothing more.
+    Token {
+        id: String,
+        scope: TokenScope,
+    },
+}
+
+/// What an API token may do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenScope {
+    /// Write tokens manage content like an editor (within `types` and `site`); read tokens
+    /// only read published content.
+    pub write: bool,
+    /// Content types it may touch; empty means all.
+    #[serde(default)]
+    pub types: Vec<String>,
+    /// The one site it may touch (items of shared types included); `None` means all.
+    #[serde(default)]
+    pub site: Option<String>,
+    /// The widest published content it may read.
+    pub visibility: Visibility,
 }
 
 impl Principal {
+    /// The role this principal acts with (a write token acts as an editor within its scope,
+    /// a read token as a member or as anonymous, by its visibility).
     pub fn role(&self) -> Option<Role> {
         match self {
             Principal::Anonymous => None,
             Principal::User { role, .. } => Some(*role),
             Principal::Bootstrap => Some(Role::Admin),
+            Principal::Token { scope, .. } if scope.write => Some(Role::Editor),
+            Principal::Token { scope, .. } => {
+                (scope.visibility == Visibility::Members).then_some(Role::Member)
+            }
         }
     }
 
     /// The widest visibility of published content this principal may read.
     pub fn visibility(&self) -> Visibility {
-        match self.role() {
-            None => Visibility::Public,
-            Some(_) => Visibility::Members,
+        match self {
+            Principal::Token { scope, .. } => scope.visibility,
+            _ if self.role().is_some() => Visibility::Members,
+            _ => Visibility::Public,
+        }
+    }
+
+    /// False when an API token's scope leaves out this content type.
+    pub fn allows_type(&self, ctype: &str) -> bool {
+        match self {
+            Principal::Token { scope, .. } => {
+                scope.types.is_empty() || scope.types.iter().any(|t| t == ctype)
+            }
+            _ => true,
+        }
+    }
+
+    /// The one site an API token is bound to.
+    pub fn site_scope(&self) -> Option<&str> {
+        match self {
+            Principal::Token { scope, .. } => scope.site.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// What decides which published content this principal sees (part of cache keys).
+    pub fn read_scope(&self) -> String {
+        match self.site_scope() {
+            Some(site) => format!("{}@{site}", self.visibility().as_str()),
+            None => self.visibility().as_str().to_owned(),
         }
     }
 
@@ -66,6 +120,7 @@ impl Principal {
             Principal::Anonymous => "anonymous".into(),
             Principal::User { id, .. } => format!("user:{id}"),
             Principal::Bootstrap => "bootstrap".into(),
+            Principal::Token { id, .. } => format!("token:{id}"),
         }
     }
 }

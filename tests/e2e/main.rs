@@ -12,4 +12,5 @@ mod outbox;
 mod process;
 mod props;
 mod security;
+mod tokens;
 mod transfer;

@@ -4,6 +4,7 @@
 mod limit;
 mod password;
 mod sessions;
+mod tokens;
 mod users;
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use crate::storage::Store;
 
 pub use password::Cost;
 pub use sessions::{Login, LoginRequest};
+pub use tokens::{ApiToken, CreatedToken, NewToken, TOKEN_PREFIX};
 pub use users::{NewUser, User};
 
 /// Errors of auth operations, each with one HTTP meaning (mapped by `http/`).
@@ -66,6 +68,9 @@ pub struct AuthOptions {
     pub cost: Cost,
     pub login_per_account_per_min: u32,
     pub login_per_ip_per_min: u32,
+    /// Content types and sites that token scopes may name.
+    pub types: Vec<String>,
+    pub sites: Vec<String>,
 }
 
 /// Authentication and accounts. Clones share one state.
@@ -122,6 +127,9 @@ impl Auth {
         }
         if token.starts_with(SESSION_PREFIX) {
             return self.session_principal(&digest).await;
+        }
+        if token.starts_with(TOKEN_PREFIX) {
+            return self.token_principal(&digest).await;
         }
         Err(Error::InvalidToken)
     }

@@ -30,6 +30,44 @@ impl SessionCache {
     pub(super) fn new() -> Self {
         SessionCache(Cache::new(CACHED_SESSIONS))
     }
+
+    /// A principal checked less than `recheck` ago and not expired.
+    pub(super) fn lookup(
+        &self,
+        digest: &[u8; 32],
+        now: DateTime<Utc>,
+        recheck: chrono::Duration,
+    ) -> Option<Principal> {
+        let c = self.0.get(digest)?;
+        if now < c.expires_at && now - c.checked_at < recheck {
+            return Some(c.principal);
+        }
+        self.0.remove(digest);
+        None
+    }
+
+    pub(super) fn remember(
+        &self,
+        digest: [u8; 32],
+        principal: Principal,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) {
+        let cached = Cached {
+            principal,
+            expires_at,
+            checked_at: now,
+        };
+        self.0.insert(digest, cached);
+    }
+
+    pub(super) fn forget(&self, digest: &[u8; 32]) {
+        self.0.remove(digest);
+    }
+
+    pub(super) fn clear(&self) {
+        self.0.clear();
+    }
 }
 
 /// `POST /auth/login`.
@@ -128,7 +166,7 @@ impl Auth {
         };
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         // Revoked on this node before the store confirms, so no request can slip in between.
-        self.inner.sessions.0.remove(&digest);
+        self.inner.sessions.forget(&digest);
         let sql = "BEGIN; \
             DELETE type::record('session', $key) RETURN NONE; \
             CREATE audit CONTENT $audit RETURN NONE; \
@@ -144,11 +182,12 @@ impl Auth {
 
     pub(super) async fn session_principal(&self, digest: &[u8; 32]) -> Result<Principal, Error> {
         let now = self.now();
-        if let Some(c) = self.inner.sessions.0.get(digest) {
-            if now < c.expires_at && now - c.checked_at < self.inner.options.recheck {
-                return Ok(c.principal);
-            }
-            self.inner.sessions.0.remove(digest);
+        if let Some(p) = self
+            .inner
+            .sessions
+            .lookup(digest, now, self.inner.options.recheck)
+        {
+            return Ok(p);
         }
         let mut outcome = run_checked(
             self.store(),
@@ -178,14 +217,9 @@ impl Auth {
             id: user.uid,
             role: user.role,
         };
-        self.inner.sessions.0.insert(
-            *digest,
-            Cached {
-                principal: principal.clone(),
-                expires_at,
-                checked_at: now,
-            },
-        );
+        self.inner
+            .sessions
+            .remember(*digest, principal.clone(), expires_at, now);
         Ok(principal)
     }
 
@@ -208,7 +242,7 @@ impl Auth {
     }
 }
 
-fn audit_row(
+pub(super) fn audit_row(
     at: DateTime<Utc>,
     action: &str,
     actor: &str,

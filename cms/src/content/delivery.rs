@@ -66,6 +66,15 @@ pub enum ReadRequest<'a> {
     },
 }
 
+/// The extra condition for a site-bound API token (`$tsite`): its site's rows and shared ones.
+fn site_condition(who: &Principal) -> &'static str {
+    if who.site_scope().is_some() {
+        " AND scope INSIDE [$tsite, '*']"
+    } else {
+        ""
+    }
+}
+
 /// Parse a query string into ordered pairs.
 pub fn query_pairs(raw: &str) -> Result<Vec<(String, String)>, Error> {
     serde_urlencoded::from_str::<Vec<(String, String)>>(raw)
@@ -79,7 +88,15 @@ impl Content {
         who: &Principal,
         request: ReadRequest<'_>,
     ) -> Result<Arc<Rendered>, Error> {
-        let vis = who.visibility().as_str();
+        let ctype = match request {
+            ReadRequest::List { ctype, .. }
+            | ReadRequest::ById { ctype, .. }
+            | ReadRequest::BySlug { ctype, .. } => ctype,
+        };
+        if !who.allows_type(ctype) {
+            return Err(super::out_of_scope(ctype));
+        }
+        let vis = who.read_scope();
         let key = match request {
             ReadRequest::List { ctype, query } => format!("L\u{1f}{vis}\u{1f}{ctype}\u{1f}{query}"),
             ReadRequest::ById { ctype, id, query } => {
@@ -149,13 +166,16 @@ impl Content {
         if !crate::schema::is_ulid(uid) {
             return Err(Error::NotFound);
         }
-        let sql = "SELECT * OMIT id FROM type::record('delivery', $key) \
-                   WHERE ctype = $type AND visibility INSIDE $vis;";
+        let sql = format!(
+            "SELECT * OMIT id FROM type::record('delivery', $key) \
+             WHERE ctype = $type AND visibility INSIDE $vis{};",
+            site_condition(who)
+        );
         let vars = json!({
             "key": row_key(uid, &locale), "type": ct.name,
-            "vis": visible_levels(who.visibility()),
+            "vis": visible_levels(who.visibility()), "tsite": who.site_scope(),
         });
-        self.one_published(ct, sql, vars, who, params).await
+        self.one_published(ct, &sql, vars, who, params).await
     }
 
     /// `GET /content/{type}/by-slug/{slug}?site=`.
@@ -168,7 +188,20 @@ impl Content {
     ) -> Result<Value, Error> {
         let ct = self.content_type(ctype)?;
         let locale = self.read_locale(params)?;
-        let site = match (&params.site, ct.shared) {
+        if let (Some(bound), Some(asked)) = (who.site_scope(), &params.site)
+            && bound != asked
+        {
+            return Err(Error::Forbidden(format!(
+                "this token is bound to site `{bound}`"
+            )));
+        }
+        let site = match (
+            params
+                .site
+                .as_ref()
+                .or(who.site_scope().map(str::to_owned).as_ref()),
+            ct.shared,
+        ) {
             (Some(site), _) => {
                 self.check_site(site)?;
                 site.clone()
@@ -264,13 +297,16 @@ impl Content {
         }
         let mut found: BTreeMap<String, Value> = BTreeMap::new();
         for (target, ids) in wanted {
-            let sql = "SELECT * OMIT id FROM delivery WHERE ctype = $type AND locale = $locale \
-                       AND uid INSIDE $ids AND visibility INSIDE $vis;";
+            let sql = format!(
+                "SELECT * OMIT id FROM delivery WHERE ctype = $type AND locale = $locale \
+                 AND uid INSIDE $ids AND visibility INSIDE $vis{};",
+                site_condition(who)
+            );
             let vars = json!({
                 "type": target, "locale": locale, "ids": ids,
-                "vis": visible_levels(who.visibility()),
+                "vis": visible_levels(who.visibility()), "tsite": who.site_scope(),
             });
-            let mut outcome = self.inner.store.run(sql, vars).await?;
+            let mut outcome = self.inner.store.run(&sql, vars).await?;
             for row in outcome
                 .rows(0)
                 .map_err(|e| Error::Storage(format!("{e:?}")))?

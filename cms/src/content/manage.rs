@@ -11,13 +11,14 @@ use super::{Content, Error, bad_request, merge_patch};
 use crate::principal::Principal;
 use crate::schema::{ContentType, FieldError};
 
-fn require_manager(who: &Principal) -> Result<(), Error> {
+fn require_manager(who: &Principal, ctype: &str) -> Result<(), Error> {
     match who {
         Principal::Anonymous => Err(Error::Unauthorized),
-        w if w.can_manage() => Ok(()),
-        _ => Err(Error::Forbidden(
-            "managing content needs a contributor, editor or admin".into(),
+        w if !w.can_manage() => Err(Error::Forbidden(
+            "managing content needs a contributor, editor, admin or a write token".into(),
         )),
+        w if !w.allows_type(ctype) => Err(super::out_of_scope(ctype)),
+        _ => Ok(()),
     }
 }
 
@@ -210,10 +211,26 @@ impl Content {
             .ok_or(Error::NotFound)
     }
 
-    fn owned_doc(&self, ctype: &str, current: Option<ItemDoc>) -> Result<ItemDoc, Error> {
+    /// The item if it is of `ctype` and within the site of a site-bound token (else hidden).
+    fn owned_doc(
+        &self,
+        who: &Principal,
+        ctype: &str,
+        current: Option<ItemDoc>,
+    ) -> Result<ItemDoc, Error> {
         match current {
-            Some(doc) if doc.ctype == ctype => Ok(doc),
+            Some(doc) if doc.ctype == ctype && self.site_allowed(who, ctype, &doc.site) => Ok(doc),
             _ => Err(Error::NotFound),
+        }
+    }
+
+    /// Items of shared types belong to every site; others only to their own.
+    fn site_allowed(&self, who: &Principal, ctype: &str, site: &str) -> bool {
+        match who.site_scope() {
+            None => true,
+            Some(bound) => {
+                bound == site || self.inner.schemas.get(ctype).is_some_and(|ct| ct.shared)
+            }
         }
     }
 
@@ -224,7 +241,7 @@ impl Content {
         ctype: &str,
         body: Value,
     ) -> Result<ItemView, Error> {
-        require_manager(who)?;
+        require_manager(who, ctype)?;
         let ct = self.content_type(ctype)?.clone();
         let mut body = body_object(body, &["site", "locale", "fields"])?;
         let site = match body.remove("site") {
@@ -233,6 +250,11 @@ impl Content {
             Some(_) => return Err(bad_request("invalid_site", "`site` must be a string")),
         };
         self.check_site(&site)?;
+        if !self.site_allowed(who, ctype, &site) {
+            return Err(Error::Forbidden(format!(
+                "this token is bound to another site than `{site}`"
+            )));
+        }
         let locale = match body.remove("locale") {
             None | Some(Value::Null) => self.default_locale().to_owned(),
             Some(Value::String(s)) => s,
@@ -292,10 +314,10 @@ impl Content {
         uid: &str,
         locale: &str,
     ) -> Result<ItemView, Error> {
-        require_manager(who)?;
+        require_manager(who, ctype)?;
         let ct = self.content_type(ctype)?;
         self.check_locale(locale)?;
-        let doc = self.owned_doc(ctype, self.load_item(uid).await?)?;
+        let doc = self.owned_doc(who, ctype, self.load_item(uid).await?)?;
         self.manage_view(ct, &doc, locale)
     }
 
@@ -309,7 +331,7 @@ impl Content {
         if_match: Option<&str>,
         body: Value,
     ) -> Result<ItemView, Error> {
-        require_manager(who)?;
+        require_manager(who, ctype)?;
         let ct = self.content_type(ctype)?.clone();
         self.check_locale(locale)?;
         let mut body = body_object(body, &["fields"])?;
@@ -323,7 +345,7 @@ impl Content {
         };
         let doc = self
             .write_item(uid, |current| {
-                let mut doc = self.owned_doc(ctype, current)?;
+                let mut doc = self.owned_doc(who, ctype, current)?;
                 check_if_match(if_match, &doc)?;
                 if doc.trashed_at.is_some() {
                     return Err(Error::IllegalTransition {
@@ -377,7 +399,7 @@ impl Content {
         locale: &str,
         action: Action,
     ) -> Result<ItemView, Error> {
-        require_manager(who)?;
+        require_manager(who, ctype)?;
         let ct = self.content_type(ctype)?.clone();
         self.check_locale(locale)?;
         let now = self.now();
@@ -389,7 +411,7 @@ impl Content {
         };
         let doc = self
             .write_item(uid, |current| {
-                let mut doc = self.owned_doc(ctype, current)?;
+                let mut doc = self.owned_doc(who, ctype, current)?;
                 if !doc.locales.contains_key(locale)
                     && !matches!(
                         action,
@@ -417,7 +439,7 @@ impl Content {
 
     /// `DELETE /manage/{type}/{id}`: move to the trash (`untrash` restores).
     pub async fn trash(&self, who: &Principal, ctype: &str, uid: &str) -> Result<(), Error> {
-        require_manager(who)?;
+        require_manager(who, ctype)?;
         if !who.can_publish() {
             return Err(Error::Forbidden(
                 "moving items to the trash needs an editor or admin".into(),
@@ -432,7 +454,7 @@ impl Content {
             default: &default,
         };
         self.write_item(uid, |current| {
-            let mut doc = self.owned_doc(ctype, current)?;
+            let mut doc = self.owned_doc(who, ctype, current)?;
             if doc.trashed_at.is_some() {
                 return Err(Error::IllegalTransition {
                     message: "the item is already in the trash".into(),
@@ -455,7 +477,7 @@ impl Content {
         ctype: &str,
         params: &ListParams,
     ) -> Result<Page, Error> {
-        require_manager(who)?;
+        require_manager(who, ctype)?;
         let ct = self.content_type(ctype)?;
         self.list(ct, Table::Working, who, params).await
     }

@@ -30,6 +30,11 @@ pub use transfer::{ImportReport, LineError};
 pub use view::{ItemView, Page, body_etag as view_etag};
 pub use workflow::Action;
 
+/// 403 for a content type an API token's scope leaves out.
+pub(crate) fn out_of_scope(ctype: &str) -> Error {
+    Error::Forbidden(format!("this token's scope does not include `{ctype}`"))
+}
+
 /// Errors of content operations, each with one HTTP meaning (mapped by `http/`).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -400,7 +400,14 @@ impl Content {
         vars.insert("type".into(), json!(ct.name));
         vars.insert("locale".into(), json!(locale));
         let mut conds = vec!["ctype = $type".to_owned(), "locale = $locale".to_owned()];
-        if let Some(site) = &params.site {
+        if let (Some(bound), Some(asked)) = (who.site_scope(), &params.site)
+            && bound != asked
+        {
+            return Err(Error::Forbidden(format!(
+                "this token is bound to site `{bound}`"
+            )));
+        }
+        if let Some(site) = params.site.as_deref().or(who.site_scope()) {
             self.check_site(site)?;
             vars.insert("site".into(), json!(site));
             conds.push("(scope = $site OR scope = '*')".into());

@@ -13,8 +13,8 @@ use super::ApiState;
 use super::error::{ApiError, unauthorized};
 use super::payload::{JsonBytes, to_bytes};
 use super::tags::ApiTags;
-use crate::auth::{self, LoginRequest, NewUser};
-use crate::principal::{Principal, Role};
+use crate::auth::{self, LoginRequest, NewToken, NewUser};
+use crate::principal::{Principal, Role, TokenScope, Visibility};
 
 /// The bearer token of a request: `None` without an `Authorization` header, 401 when the
 /// header is not `Bearer <token>`.
@@ -70,7 +70,7 @@ impl From<auth::Error> for ApiError {
             }
             E::BadRequest { code, message } => ApiError::bad_request(code, message),
             E::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
-            E::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such account"),
+            E::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", "not found"),
             E::Config(m) | E::Storage(m) | E::Internal(m) => ApiError::internal(m),
         }
     }
@@ -95,6 +95,24 @@ pub struct NewUserBody {
     pub role: String,
     /// At least 10 characters; omitted: a one-time password is generated and returned once.
     pub password: Option<String>,
+}
+
+/// `POST /api/v1/tokens`.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct NewTokenBody {
+    pub name: String,
+    /// `read` (published content) or `write` (manage content like an editor, within the scope).
+    pub access: String,
+    /// Content types it may touch; empty or omitted: all.
+    #[oai(default)]
+    pub types: Vec<String>,
+    /// The one site it may touch; omitted: all.
+    pub site: Option<String>,
+    /// `public` (default) or `members`.
+    pub visibility: Option<String>,
+    /// RFC 3339; omitted: never expires.
+    pub expires_at: Option<String>,
 }
 
 #[derive(ApiResponse)]
@@ -222,5 +240,88 @@ impl AuthApi {
         Ok(Created201::Created(JsonBytes(to_bytes(
             &json!({"data": v}),
         ))))
+    }
+}
+
+pub struct TokensApi(pub ApiState);
+
+#[OpenApi]
+impl TokensApi {
+    /// Create an API token (admins). The secret is in the answer once and never again.
+    #[oai(
+        path = "/api/v1/tokens",
+        method = "post",
+        operation_id = "createToken",
+        tag = "ApiTags::Auth"
+    )]
+    async fn create(
+        &self,
+        req: &Request,
+        body: Json<NewTokenBody>,
+    ) -> Result<Created201, ApiError> {
+        let who = self.0.principal(req).await?;
+        let b = body.0;
+        let write = match b.access.as_str() {
+            "read" => false,
+            "write" => true,
+            other => {
+                return Err(ApiError::bad_request(
+                    "invalid_access",
+                    format!("`access` is `read` or `write`, not `{other}`"),
+                ));
+            }
+        };
+        let visibility = match b.visibility.as_deref() {
+            None => Visibility::Public,
+            Some(v) => Visibility::parse(v).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_visibility",
+                    "`visibility` is `public` or `members`",
+                )
+            })?,
+        };
+        let new = NewToken {
+            name: b.name,
+            scope: TokenScope {
+                write,
+                types: b.types,
+                site: b.site,
+                visibility,
+            },
+            expires_at: b.expires_at,
+        };
+        let ip = client_ip(req).map(|i| i.to_string());
+        let created = self.0.auth.create_token(&who, new, ip).await?;
+        Ok(Created201::Created(data(created)?))
+    }
+
+    /// List API tokens (admins); secrets are never shown.
+    #[oai(
+        path = "/api/v1/tokens",
+        method = "get",
+        operation_id = "listTokens",
+        tag = "ApiTags::Auth"
+    )]
+    async fn list(&self, req: &Request) -> Result<Ok200, ApiError> {
+        let who = self.0.principal(req).await?;
+        Ok(Ok200::Ok(data(self.0.auth.list_tokens(&who).await?)?))
+    }
+
+    /// Revoke an API token at once (admins).
+    #[oai(
+        path = "/api/v1/tokens/:id",
+        method = "delete",
+        operation_id = "revokeToken",
+        tag = "ApiTags::Auth"
+    )]
+    async fn revoke(
+        &self,
+        req: &Request,
+        id: poem_openapi::param::Path<String>,
+    ) -> Result<NoContent204, ApiError> {
+        let who = self.0.principal(req).await?;
+        let ip = client_ip(req).map(|i| i.to_string());
+        self.0.auth.revoke_token(&who, &id.0, ip).await?;
+        Ok(NoContent204::NoContent)
     }
 }
