@@ -1,6 +1,7 @@
 //! Headless CMS for networks of co-operative schools. See ARCHITECTURE.md for the map.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;

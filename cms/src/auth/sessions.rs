@@ -250,6 +250,7 @@ pub(super) fn audit_row(
     email: &str,
     ip: Option<&str>,
 ) -> serde_json::Value {
-    json!({"at": format_ts(at), "actor": actor, "action": action, "subject": subject,
+    json!({"key": crate::audit::entry_key(), "at": format_ts(at), "actor": actor,
+           "action": action, "subject": subject,
            "detail": {"email": email}, "ip": ip})
 }

@@ -134,7 +134,8 @@ impl Auth {
             "uid": uid,
             "row": {"uid": uid, "email": email, "name": user.name, "role": user.role,
                     "status": "active", "created_at": now, "updated_at": now, "password_hash": hash},
-            "audit": {"at": now, "actor": actor, "action": "user.created", "subject": uid,
+            "audit": {"key": crate::audit::entry_key(), "at": now, "actor": actor,
+                      "action": "user.created", "subject": uid,
                       "detail": {"email": email, "role": user.role}, "ip": ip},
         });
         run_checked(self.store(), sql, vars).await?;

@@ -110,7 +110,8 @@ impl Content {
             for locale in &change.locales {
                 let revision = doc.locales.get(locale).map(|l| l.revision).unwrap_or(0);
                 audits.push(json!({
-                    "at": now, "actor": change.actor, "action": change.action, "uid": doc.uid,
+                    "key": crate::audit::entry_key(), "at": now, "actor": change.actor,
+                    "action": format!("item.{}", change.action), "uid": doc.uid,
                     "ctype": doc.ctype, "site": doc.site, "locale": locale, "revision": revision,
                 }));
                 events.push(json!({

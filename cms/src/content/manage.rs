@@ -346,6 +346,7 @@ impl Content {
         let doc = self
             .write_item(uid, |current| {
                 let mut doc = self.owned_doc(who, ctype, current)?;
+                workflow::may_edit(&doc, locale, who)?;
                 check_if_match(if_match, &doc)?;
                 if doc.trashed_at.is_some() {
                     return Err(Error::IllegalTransition {

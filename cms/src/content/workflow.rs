@@ -2,7 +2,7 @@
 
 use super::Error;
 use super::model::{ItemDoc, Snapshot, State};
-use crate::principal::Principal;
+use crate::principal::{Principal, Role};
 
 /// An action of `POST /manage/{type}/{id}/{action}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +56,35 @@ impl Action {
     }
 }
 
+/// Contributors are the only role whose writes depend on the item: their own drafts only.
+fn is_contributor(who: &Principal) -> bool {
+    who.role() == Some(Role::Contributor)
+}
+
+fn owns(doc: &ItemDoc, who: &Principal) -> bool {
+    doc.created_by == who.actor()
+}
+
+/// May `who` change the working copy of `locale`? Contributors: only drafts they created
+/// (a locale not written yet counts as a draft).
+pub fn may_edit(doc: &ItemDoc, locale: &str, who: &Principal) -> Result<(), Error> {
+    if !is_contributor(who) {
+        return Ok(());
+    }
+    if !owns(doc, who) {
+        return Err(Error::Forbidden(
+            "contributors edit only the items they created".into(),
+        ));
+    }
+    match doc.locales.get(locale) {
+        Some(l) if l.state != State::Draft => Err(Error::Forbidden(format!(
+            "contributors edit drafts only; this working copy is {}",
+            l.state.as_str()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Actions allowed now on `locale` of `doc` for `who`.
 pub fn allowed(doc: &ItemDoc, locale: &str, who: &Principal) -> Vec<&'static str> {
     let mut out = Vec::new();
@@ -74,7 +103,7 @@ pub fn allowed(doc: &ItemDoc, locale: &str, who: &Principal) -> Vec<&'static str
     let Some(l) = doc.locales.get(locale) else {
         return out;
     };
-    if l.state == State::Draft {
+    if l.state == State::Draft && (!is_contributor(who) || owns(doc, who)) {
         out.push("submit");
     }
     if who.can_publish() {
@@ -100,6 +129,11 @@ pub fn apply(
     who: &Principal,
     now: &str,
 ) -> Result<(), Error> {
+    if is_contributor(who) && !owns(doc, who) {
+        return Err(Error::Forbidden(
+            "contributors act only on the items they created".into(),
+        ));
+    }
     let allowed_now = allowed(doc, locale, who);
     if !allowed_now.contains(&action.as_str()) {
         if !who.can_publish()

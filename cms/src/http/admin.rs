@@ -1,6 +1,8 @@
-//! Admin and operations endpoints: import, export, health.
+//! Admin and operations endpoints: import, export, the audit log, health.
 
+use poem::http::StatusCode;
 use poem::{Body, Request};
+use poem_openapi::param::Query;
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{ApiResponse, OpenApi};
 use serde_json::json;
@@ -24,6 +26,29 @@ pub enum ExportResponse {
     /// One JSON line per item, from one consistent read.
     #[oai(status = 200, content_type = "application/x-ndjson")]
     Ok(Binary<Vec<u8>>),
+}
+
+#[derive(ApiResponse)]
+pub enum AuditResponse {
+    /// Entries, newest first: `{"data": [...], "meta": {"next_cursor"}}`.
+    #[oai(status = 200)]
+    Ok(JsonBytes),
+}
+
+impl From<crate::audit::Error> for ApiError {
+    fn from(e: crate::audit::Error) -> Self {
+        use crate::audit::Error as E;
+        match e {
+            E::Unauthorized => super::error::unauthorized("credentials are required"),
+            E::Forbidden => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "the audit log is for admins",
+            ),
+            E::BadRequest { code, message } => ApiError::bad_request(code, message),
+            E::Storage(m) => ApiError::internal(m),
+        }
+    }
 }
 
 #[derive(ApiResponse)]
@@ -74,6 +99,43 @@ impl AdminApi {
             out.push(b'\n');
         }
         Ok(ExportResponse::Ok(Binary(out)))
+    }
+
+    /// The audit log (admins): every content write and auth event, newest first. Filters:
+    /// `action` (exact, or a prefix ending in `.`), `actor`, `subject` (item, account or token
+    /// id), `since`/`until` (RFC 3339), `limit` (1-500, default 50), `cursor`.
+    #[oai(
+        path = "/api/v1/audit",
+        method = "get",
+        operation_id = "listAudit",
+        tag = "ApiTags::Admin"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn audit(
+        &self,
+        req: &Request,
+        action: Query<Option<String>>,
+        actor: Query<Option<String>>,
+        subject: Query<Option<String>>,
+        since: Query<Option<String>>,
+        until: Query<Option<String>>,
+        limit: Query<Option<u32>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<AuditResponse, ApiError> {
+        let who = self.0.principal(req).await?;
+        let q = crate::audit::AuditQuery {
+            action: action.0,
+            actor: actor.0,
+            subject: subject.0,
+            since: since.0,
+            until: until.0,
+            limit: limit.0,
+            cursor: cursor.0,
+        };
+        let page = crate::audit::list(self.0.content.store(), &who, &q).await?;
+        Ok(AuditResponse::Ok(JsonBytes(to_bytes(&json!({
+            "data": page.entries, "meta": {"next_cursor": page.next_cursor}
+        })))))
     }
 
     /// The process is up.
