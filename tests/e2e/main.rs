@@ -11,6 +11,7 @@ mod openapi;
 mod outbox;
 mod process;
 mod props;
+mod revisions;
 mod roles;
 mod security;
 mod tokens;

@@ -11,7 +11,7 @@ use super::{Content, Error, bad_request, merge_patch};
 use crate::principal::Principal;
 use crate::schema::{ContentType, FieldError};
 
-fn require_manager(who: &Principal, ctype: &str) -> Result<(), Error> {
+pub(super) fn require_manager(who: &Principal, ctype: &str) -> Result<(), Error> {
     match who {
         Principal::Anonymous => Err(Error::Unauthorized),
         w if !w.can_manage() => Err(Error::Forbidden(
@@ -161,6 +161,18 @@ pub(super) fn finish(
     }
 }
 
+/// What an edit of a locale's working values needs to know.
+pub(super) struct Edit<'a> {
+    pub who: &'a Principal,
+    pub ctype: &'a str,
+    pub uid: &'a str,
+    pub locale: &'a str,
+    /// `Some(header)`: the edit checks `If-Match` (a missing header is 428).
+    pub if_match: Option<Option<&'a str>>,
+    /// A restore of an earlier revision (audited as such).
+    pub restored: bool,
+}
+
 /// `If-Match` against the item's current ETag (`*` matches any existing item).
 fn check_if_match(if_match: Option<&str>, doc: &ItemDoc) -> Result<(), Error> {
     let current = view::manage_etag(doc.version);
@@ -212,7 +224,7 @@ impl Content {
     }
 
     /// The item if it is of `ctype` and within the site of a site-bound token (else hidden).
-    fn owned_doc(
+    pub(super) fn owned_doc(
         &self,
         who: &Principal,
         ctype: &str,
@@ -332,10 +344,42 @@ impl Content {
         body: Value,
     ) -> Result<ItemView, Error> {
         require_manager(who, ctype)?;
-        let ct = self.content_type(ctype)?.clone();
         self.check_locale(locale)?;
         let mut body = body_object(body, &["fields"])?;
         let patch = Value::Object(fields_of(&mut body)?);
+        let edit = Edit {
+            who,
+            ctype,
+            uid,
+            locale,
+            if_match: Some(if_match),
+            restored: false,
+        };
+        self.edit_fields(edit, |doc| {
+            let mut own = Value::Object(doc.own_working(locale));
+            merge_patch::apply(&mut own, &patch);
+            match own {
+                Value::Object(m) => m,
+                _ => Fields::new(),
+            }
+        })
+        .await
+    }
+
+    /// Replace a locale's working values (patch or restore), validated like any edit.
+    pub(super) async fn edit_fields<F>(&self, edit: Edit<'_>, values: F) -> Result<ItemView, Error>
+    where
+        F: Fn(&ItemDoc) -> Fields,
+    {
+        let Edit {
+            who,
+            ctype,
+            uid,
+            locale,
+            if_match,
+            restored,
+        } = edit;
+        let ct = self.content_type(ctype)?.clone();
         let now = self.now();
         let default = self.default_locale().to_owned();
         let stamp = Stamp {
@@ -347,19 +391,16 @@ impl Content {
             .write_item(uid, |current| {
                 let mut doc = self.owned_doc(who, ctype, current)?;
                 workflow::may_edit(&doc, locale, who)?;
-                check_if_match(if_match, &doc)?;
+                if let Some(if_match) = if_match {
+                    check_if_match(if_match, &doc)?;
+                }
                 if doc.trashed_at.is_some() {
                     return Err(Error::IllegalTransition {
                         message: "the item is in the trash; untrash it first".into(),
                         allowed: vec!["untrash"],
                     });
                 }
-                let mut own = Value::Object(doc.own_working(locale));
-                merge_patch::apply(&mut own, &patch);
-                let own = match own {
-                    Value::Object(m) => m,
-                    _ => Fields::new(),
-                };
+                let own = values(&doc);
                 let (shared, localized) = normalize_locale(&ct, &doc, locale, &default, &own)?;
                 let is_new = !doc.locales.contains_key(locale);
                 doc.shared = shared;
@@ -377,7 +418,11 @@ impl Content {
                 entry.fields = localized;
                 entry.state = State::Draft;
                 let expected = doc.version;
-                let action = if is_new { "created" } else { "updated" };
+                let action = match (restored, is_new) {
+                    (true, _) => "restored",
+                    (false, true) => "created",
+                    (false, false) => "updated",
+                };
                 Ok(finish(
                     &ct,
                     doc,

@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::payload::{JsonBytes, to_bytes};
 use super::respond::query_pairs;
 use super::tags::ApiTags;
-use crate::content::{Action, ItemView, ListParams};
+use crate::content::{Action, ItemView, ListParams, RevisionOf};
 
 #[derive(ApiResponse)]
 pub enum ItemResponse {
@@ -210,5 +210,113 @@ impl ManageApi {
             .act(&who, &ctype, &id, &self.locale_or_default(&locale), action)
             .await?;
         Ok(ok(view))
+    }
+
+    /// Revisions of one locale, newest first (`?locale=`).
+    #[oai(
+        path = "/:ctype/:id/revisions",
+        method = "get",
+        operation_id = "listRevisions",
+        tag = "ApiTags::Manage"
+    )]
+    async fn revisions(
+        &self,
+        req: &Request,
+        ctype: Path<String>,
+        id: Path<String>,
+        locale: Query<Option<String>>,
+    ) -> Result<ListResponse, ApiError> {
+        let who = self.0.principal(req).await?;
+        let locale = self.locale_or_default(&locale);
+        let of = RevisionOf {
+            ctype: &ctype,
+            uid: &id,
+            locale: &locale,
+        };
+        let list = self.0.content.list_revisions(&who, of).await?;
+        Ok(ListResponse::Ok(JsonBytes(to_bytes(
+            &json!({"data": list}),
+        ))))
+    }
+
+    /// One revision with its fields.
+    #[oai(
+        path = "/:ctype/:id/revisions/:n",
+        method = "get",
+        operation_id = "getRevision",
+        tag = "ApiTags::Manage"
+    )]
+    async fn revision(
+        &self,
+        req: &Request,
+        ctype: Path<String>,
+        id: Path<String>,
+        n: Path<u64>,
+        locale: Query<Option<String>>,
+    ) -> Result<ListResponse, ApiError> {
+        let who = self.0.principal(req).await?;
+        let locale = self.locale_or_default(&locale);
+        let of = RevisionOf {
+            ctype: &ctype,
+            uid: &id,
+            locale: &locale,
+        };
+        let rev = self.0.content.get_revision(&who, of, n.0).await?;
+        Ok(ListResponse::Ok(JsonBytes(to_bytes(&json!({"data": rev})))))
+    }
+
+    /// Field-level differences between two revisions.
+    #[oai(
+        path = "/:ctype/:id/revisions/:a/diff/:b",
+        method = "get",
+        operation_id = "diffRevisions",
+        tag = "ApiTags::Manage"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn diff(
+        &self,
+        req: &Request,
+        ctype: Path<String>,
+        id: Path<String>,
+        a: Path<u64>,
+        b: Path<u64>,
+        locale: Query<Option<String>>,
+    ) -> Result<ListResponse, ApiError> {
+        let who = self.0.principal(req).await?;
+        let locale = self.locale_or_default(&locale);
+        let of = RevisionOf {
+            ctype: &ctype,
+            uid: &id,
+            locale: &locale,
+        };
+        let diff = self.0.content.diff_revisions(&who, of, a.0, b.0).await?;
+        Ok(ListResponse::Ok(JsonBytes(to_bytes(
+            &json!({"data": diff}),
+        ))))
+    }
+
+    /// Make an earlier revision the working copy again (a new revision, state draft).
+    #[oai(
+        path = "/:ctype/:id/revisions/:n/restore",
+        method = "post",
+        operation_id = "restoreRevision",
+        tag = "ApiTags::Manage"
+    )]
+    async fn restore(
+        &self,
+        req: &Request,
+        ctype: Path<String>,
+        id: Path<String>,
+        n: Path<u64>,
+        locale: Query<Option<String>>,
+    ) -> Result<ItemResponse, ApiError> {
+        let who = self.0.principal(req).await?;
+        let locale = self.locale_or_default(&locale);
+        let of = RevisionOf {
+            ctype: &ctype,
+            uid: &id,
+            locale: &locale,
+        };
+        Ok(ok(self.0.content.restore_revision(&who, of, n.0).await?))
     }
 }
