@@ -231,10 +231,15 @@ impl App {
             let _ = tx.send(local);
         }
         let grace = std::time::Duration::from_secs(self.config.server.shutdown_grace_secs);
+        let scheduler = crate::jobs::spawn_scheduler(
+            self.content.clone(),
+            std::time::Duration::from_millis(self.config.jobs.tick_ms),
+        );
         let served = poem::Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(self.endpoint(), shutdown, Some(grace))
             .await
             .map_err(|e| AppError::Server(e.to_string()));
+        scheduler.abort();
         self.close().await?;
         served
     }

@@ -37,6 +37,7 @@ pub struct Config {
     pub schemas: SchemasConfig,
     pub import: ImportConfig,
     pub log: LogConfig,
+    pub jobs: JobsConfig,
     pub sites: Vec<SiteConfig>,
 }
 
@@ -133,6 +134,19 @@ pub struct DemoConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// How often the scheduler looks for due `publish_at` / `unpublish_at`, in milliseconds.
+    pub tick_ms: u64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig { tick_ms: 1000 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
 pub struct LocalesConfig {
     pub default: String,
     pub available: Vec<String>,
@@ -187,6 +201,7 @@ impl Default for Config {
             schemas: SchemasConfig::default(),
             import: ImportConfig::default(),
             log: LogConfig::default(),
+            jobs: JobsConfig::default(),
             sites: vec![SiteConfig {
                 id: "default".into(),
                 name: "Default site".into(),
@@ -402,6 +417,9 @@ impl Config {
                     ));
                 }
             }
+        }
+        if self.jobs.tick_ms < 10 || self.jobs.tick_ms > 3_600_000 {
+            return Err(invalid("jobs.tick_ms", "must be between 10 and 3600000"));
         }
         if self.import.batch_size == 0 || self.import.batch_size > 10_000 {
             return Err(invalid("import.batch_size", "must be between 1 and 10000"));

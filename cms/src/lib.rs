@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod content;
 pub mod http;
+pub mod jobs;
 pub mod principal;
 pub mod schema;
 pub mod storage;

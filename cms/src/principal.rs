@@ -27,6 +27,10 @@ pub enum Principal {
     },
     /// `auth.bootstrap_token`: admin, for automation.
     Bootstrap,
+    /// The server's own jobs (scheduled publishing), acting with admin rights.
+    System {
+        job: &'static str,
+    },
     /// An API token: what it may do is its scope, nothing more.
     Token {
         id: String,
@@ -57,7 +61,7 @@ impl Principal {
         match self {
             Principal::Anonymous => None,
             Principal::User { role, .. } => Some(*role),
-            Principal::Bootstrap => Some(Role::Admin),
+            Principal::Bootstrap | Principal::System { .. } => Some(Role::Admin),
             Principal::Token { scope, .. } if scope.write => Some(Role::Editor),
             Principal::Token { scope, .. } => {
                 (scope.visibility == Visibility::Members).then_some(Role::Member)
@@ -120,6 +124,7 @@ impl Principal {
             Principal::Anonymous => "anonymous".into(),
             Principal::User { id, .. } => format!("user:{id}"),
             Principal::Bootstrap => "bootstrap".into(),
+            Principal::System { job } => format!("system:{job}"),
             Principal::Token { id, .. } => format!("token:{id}"),
         }
     }

@@ -23,7 +23,7 @@ pub const ADMIN_PASSWORD: &str = "admin-password-123";
 pub fn test_config(extra: &str) -> Config {
     let base = include_str!("../../config.toml");
     let overrides = format!(
-        "[server]\nbind = \"127.0.0.1:0\"\n[storage]\nurl = \"mem://\"\n[auth]\nbootstrap_token = \"{TOKEN}\"\nadmin_email = \"{ADMIN_EMAIL}\"\nadmin_password = \"{ADMIN_PASSWORD}\"\nargon2_memory_kib = 64\nargon2_iterations = 1\n[demo]\nload_on_empty = false\n[schemas]\ndir = \"{}\"\n",
+        "[server]\nbind = \"127.0.0.1:0\"\n[storage]\nurl = \"mem://\"\n[auth]\nbootstrap_token = \"{TOKEN}\"\nadmin_email = \"{ADMIN_EMAIL}\"\nadmin_password = \"{ADMIN_PASSWORD}\"\nargon2_memory_kib = 64\nargon2_iterations = 1\n[demo]\nload_on_empty = false\n[jobs]\ntick_ms = 20\n[schemas]\ndir = \"{}\"\n",
         concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas")
     );
     let figment = Figment::from(Serialized::defaults(Config::default()))

@@ -13,6 +13,7 @@ mod process;
 mod props;
 mod revisions;
 mod roles;
+mod schedule;
 mod security;
 mod tokens;
 mod transfer;

@@ -198,7 +198,7 @@ impl Auth {
                 status: "active".into(),
                 created_at: String::new(),
             }),
-            Principal::Token { .. } => Err(Error::Forbidden(
+            Principal::Token { .. } | Principal::System { .. } => Err(Error::Forbidden(
                 "an API token is not an account; /auth/me needs a session".into(),
             )),
             Principal::Anonymous => Err(Error::Unauthorized),

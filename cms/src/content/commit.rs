@@ -39,6 +39,8 @@ FOR $k IN $ddel { DELETE type::record('delivery_list', $k) RETURN NONE; };
 FOR $w IN $wput { UPSERT type::record('working', $w.key) CONTENT $w.row RETURN NONE; };
 FOR $d IN $dput { UPSERT type::record('delivery', $d.key) CONTENT $d.row RETURN NONE; };
 FOR $d IN $dlput { UPSERT type::record('delivery_list', $d.key) CONTENT $d.row RETURN NONE; };
+FOR $k IN $sdel { DELETE type::record('schedule', $k) RETURN NONE; };
+FOR $s IN $sput { UPSERT type::record('schedule', $s.key) CONTENT $s.row RETURN NONE; };
 FOR $r IN $revisions { UPSERT type::record('revision', $r.key) CONTENT $r.row RETURN NONE; };
 FOR $a IN $audits { CREATE audit CONTENT $a RETURN NONE; };
 LET $base = (UPDATE ONLY counter:outbox SET n += $k RETURN VALUE n) - $k;
@@ -67,6 +69,7 @@ impl Content {
         let mut items = Vec::new();
         let (mut wdel, mut ddel, mut wput, mut dput) = (vec![], vec![], vec![], vec![]);
         let mut dlput = Vec::new();
+        let (mut sdel, mut sput) = (Vec::new(), Vec::new());
         let mut revisions = Vec::new();
         let mut audits = Vec::new();
         let mut events = Vec::new();
@@ -99,6 +102,15 @@ impl Content {
                 dlput.push(json!({"key": key, "row": model::delivery_list_row(ct, &row)}));
                 dput.push(json!({"key": key, "row": row}));
             }
+            for locale in &change.locales {
+                let (rows, keys) = model::schedule_rows(doc, locale);
+                if change.expected_version > 0 {
+                    sdel.extend(keys);
+                }
+                for (key, row) in rows {
+                    sput.push(json!({"key": key, "row": row}));
+                }
+            }
             for r in &change.revisions {
                 revisions.push(json!({
                     "key": format!("{}.{}.{}", doc.uid, r.locale, r.n),
@@ -123,7 +135,7 @@ impl Content {
         }
         let vars = json!({
             "checks": checks, "items": items, "wdel": wdel, "ddel": ddel, "wput": wput,
-            "dput": dput, "dlput": dlput, "revisions": revisions, "audits": audits, "events": events,
+            "dput": dput, "dlput": dlput, "sdel": sdel, "sput": sput, "revisions": revisions, "audits": audits, "events": events,
             "k": events.len(),
         });
         let result = self.inner.store.run(COMMIT_SQL, vars).await;

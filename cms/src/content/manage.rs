@@ -191,7 +191,7 @@ fn check_if_match(if_match: Option<&str>, doc: &ItemDoc) -> Result<(), Error> {
 }
 
 impl Content {
-    fn manage_view(
+    pub(super) fn manage_view(
         &self,
         ct: &ContentType,
         doc: &ItemDoc,
@@ -214,6 +214,8 @@ impl Content {
                 updated_by: String::new(),
                 fields: Fields::new(),
                 published: None,
+                publish_at: None,
+                unpublish_at: None,
             },
         );
         let rows = model::working_rows(ct, &probe, default);
@@ -310,6 +312,8 @@ impl Content {
                         updated_by: who.actor(),
                         fields: localized,
                         published: None,
+                        publish_at: None,
+                        unpublish_at: None,
                     },
                 );
                 Ok(finish(&ct, doc, 0, vec![locale.clone()], "created", &stamp))
@@ -414,6 +418,8 @@ impl Content {
                         updated_by: who.actor(),
                         fields: Fields::new(),
                         published: None,
+                        publish_at: None,
+                        unpublish_at: None,
                     });
                 entry.fields = localized;
                 entry.state = State::Draft;

@@ -73,6 +73,11 @@ pub struct LocaleDoc {
     pub fields: Fields,
     #[serde(default)]
     pub published: Option<Snapshot>,
+    /// Scheduled publish and unpublish of this locale (RFC 3339), run by the scheduler job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unpublish_at: Option<String>,
 }
 
 /// A published snapshot: the shared fields as they were at publish time plus this locale's own values.
@@ -206,6 +211,24 @@ fn sort_keys(ct: &ContentType, fields: &Fields) -> Value {
     Value::Object(keys)
 }
 
+/// The `schedule` rows of one locale: `(key, row)` for each time set, and the keys of both kinds.
+pub fn schedule_rows(doc: &ItemDoc, locale: &str) -> (Vec<(String, Value)>, [String; 2]) {
+    let key = |kind: &str| format!("{}.{locale}.{kind}", doc.uid);
+    let mut rows = Vec::new();
+    if let Some(l) = doc.locales.get(locale) {
+        for (kind, at) in [("publish", &l.publish_at), ("unpublish", &l.unpublish_at)] {
+            if let Some(at) = at {
+                rows.push((
+                    key(kind),
+                    serde_json::json!({"uid": doc.uid, "ctype": doc.ctype, "locale": locale,
+                                       "action": kind, "at": at}),
+                ));
+            }
+        }
+    }
+    (rows, [key("publish"), key("unpublish")])
+}
+
 /// The rows of the `working` table for this item (one per locale it has).
 pub fn working_rows(ct: &ContentType, doc: &ItemDoc, default: &str) -> Vec<(String, Value)> {
     let mut rows = Vec::new();
@@ -224,6 +247,8 @@ pub fn working_rows(ct: &ContentType, doc: &ItemDoc, default: &str) -> Vec<(Stri
             "created_at": doc.created_at,
             "updated_at": l.updated_at,
             "published_at": l.published.as_ref().map(|p| p.published_at.clone()),
+            "publish_at": l.publish_at,
+            "unpublish_at": l.unpublish_at,
             "visibility": ct.visibility_of(&resolved.fields).as_str(),
             "fallback": resolved.fallback,
             "sk": sort_keys(ct, &resolved.fields),

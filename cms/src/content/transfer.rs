@@ -282,6 +282,8 @@ impl Content {
                     updated_by: str_at(&lsys, "updated_by").unwrap_or("import").to_owned(),
                     fields: localized,
                     published,
+                    publish_at: None,
+                    unpublish_at: None,
                 },
             );
         }

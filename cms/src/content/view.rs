@@ -58,6 +58,7 @@ pub fn working_view(row: &Value, state_override: Option<&str>) -> ItemView {
             "id": get(row, "uid"), "type": get(row, "ctype"), "site": get(row, "site"),
             "locale": get(row, "locale"), "revision": revision, "state": state,
             "published_at": get(row, "published_at"), "created_at": get(row, "created_at"),
+            "publish_at": get(row, "publish_at"), "unpublish_at": get(row, "unpublish_at"),
             "updated_at": get(row, "updated_at"), "visibility": get(row, "visibility"),
             "fallback_fields": get(row, "fallback"),
         },

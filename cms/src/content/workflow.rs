@@ -183,9 +183,11 @@ pub fn apply(
                         fields,
                     });
                     l.state = State::Published;
+                    l.publish_at = None;
                 }
                 _ => {
                     l.published = None;
+                    l.unpublish_at = None;
                     if l.state == State::Published {
                         l.state = State::Draft;
                     }

@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::payload::{JsonBytes, to_bytes};
 use super::respond::query_pairs;
 use super::tags::ApiTags;
-use crate::content::{Action, ItemView, ListParams, RevisionOf};
+use crate::content::{Action, ItemView, ListParams, RevisionOf, ScheduleChange};
 
 #[derive(ApiResponse)]
 pub enum ItemResponse {
@@ -179,6 +179,32 @@ impl ManageApi {
         let who = self.0.principal(req).await?;
         self.0.content.trash(&who, &ctype, &id).await?;
         Ok(Deleted::NoContent)
+    }
+
+    /// Schedule publishing of this locale: `{"publish_at"?: time|null, "unpublish_at"?: time|null}`
+    /// (null clears). Editors and admins.
+    #[oai(
+        path = "/:ctype/:id/schedule",
+        method = "post",
+        operation_id = "scheduleItem",
+        tag = "ApiTags::Manage"
+    )]
+    async fn schedule(
+        &self,
+        req: &Request,
+        ctype: Path<String>,
+        id: Path<String>,
+        locale: Query<Option<String>>,
+        body: Json<Value>,
+    ) -> Result<ItemResponse, ApiError> {
+        let who = self.0.principal(req).await?;
+        let change = ScheduleChange::from_body(body.0)?;
+        let view = self
+            .0
+            .content
+            .schedule(&who, &ctype, &id, &self.locale_or_default(&locale), change)
+            .await?;
+        Ok(ok(view))
     }
 
     /// Workflow action: submit, approve, publish, unpublish, archive, unarchive, untrash.
