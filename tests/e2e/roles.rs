@@ -188,6 +188,14 @@ async fn contributors_edit_their_own_drafts_and_editors_review() {
     assert_eq!(story[0].1, story[1].1, "the editor approved and published");
     assert_eq!(story[2].1, story[4].1, "the author created and submitted");
     assert_ne!(story[0].1, story[4].1);
+    assert!(
+        log["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["ip"] == "127.0.0.1"),
+        "every write says where it came from: {log}"
+    );
     for token in [&ed, &alice] {
         let (status, _) = send(&app, Method::GET, "/api/v1/audit", token, None, None).await;
         assert_eq!(status, 403);

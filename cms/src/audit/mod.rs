@@ -43,6 +43,17 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
+tokio::task_local! {
+    /// The client address of the request being served (set by `http/` around every request),
+    /// so every entry written while serving it says where it came from.
+    pub static CLIENT_IP: Option<String>;
+}
+
+/// The client address of the current request, if any (none for jobs and the CLI).
+pub fn client_ip() -> Option<String> {
+    CLIENT_IP.try_with(Clone::clone).ok().flatten()
+}
+
 /// The key of a new entry: a ULID from a monotonic generator, so entries written in one
 /// millisecond still sort in the order they were made (the log sorts by `at`, then `key`).
 pub fn entry_key() -> String {

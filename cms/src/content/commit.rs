@@ -123,6 +123,7 @@ impl Content {
                 let revision = doc.locales.get(locale).map(|l| l.revision).unwrap_or(0);
                 audits.push(json!({
                     "key": crate::audit::entry_key(), "at": now, "actor": change.actor,
+                    "ip": crate::audit::client_ip(),
                     "action": format!("item.{}", change.action), "uid": doc.uid,
                     "ctype": doc.ctype, "site": doc.site, "locale": locale, "revision": revision,
                 }));

@@ -145,6 +145,10 @@ pub fn routes(
         )
         .catch_all_error(error::catch_all)
         .with(security::SecurityHeaders)
+        .around(|ep, req| async move {
+            let ip = auth::client_ip(&req).map(|ip| ip.to_string());
+            crate::audit::CLIENT_IP.scope(ip, ep.call(req)).await
+        })
         .with(metrics::Measure(state.metrics.clone()))
         .with(Tracing)
 }
