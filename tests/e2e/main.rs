@@ -4,6 +4,7 @@
 mod harness;
 
 mod auth;
+mod authz;
 mod basics;
 mod content_flow;
 mod lists;
