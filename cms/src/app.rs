@@ -127,6 +127,30 @@ impl App {
                 login_per_ip_per_min: a.login_per_ip_per_min,
                 types: schemas.types().map(|t| t.name.clone()).collect(),
                 sites: config.sites.iter().map(|s| s.id.clone()).collect(),
+                signup_domains: config
+                    .sites
+                    .iter()
+                    .flat_map(|s| {
+                        s.signup_domains
+                            .iter()
+                            .map(|d| (s.id.clone(), d.to_lowercase()))
+                    })
+                    .collect(),
+                invitation_ttl: chrono::Duration::hours(config.email.invitation_ttl_hours as i64),
+                reset_ttl: chrono::Duration::minutes(config.email.reset_ttl_mins as i64),
+                mail: crate::auth::MailOptions {
+                    smtp_host: config.email.smtp_host.clone(),
+                    smtp_port: config.email.smtp_port,
+                    tls: config.email.tls.clone(),
+                    username: config.email.username.clone(),
+                    password: config.email.password.clone(),
+                    from: config.email.from.clone(),
+                    public_url: if config.email.public_url.is_empty() {
+                        format!("http://{}", config.server.bind)
+                    } else {
+                        config.email.public_url.clone()
+                    },
+                },
             },
         )?;
         let content = Content::new(

@@ -38,6 +38,7 @@ pub struct Config {
     pub import: ImportConfig,
     pub log: LogConfig,
     pub jobs: JobsConfig,
+    pub email: EmailConfig,
     pub sites: Vec<SiteConfig>,
 }
 
@@ -170,6 +171,42 @@ pub struct ImportConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
+pub struct EmailConfig {
+    /// SMTP server; empty: no mail is sent, and each message is written to the log instead.
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `starttls`, `tls` or `none` (only for a relay on this machine or a test sink).
+    pub tls: String,
+    pub username: String,
+    pub password: String,
+    /// Sender, e.g. `Co-operative Schools CMS <no-reply@example.org>`.
+    pub from: String,
+    /// Base URL that links in messages point to (the admin UI); empty: `http://<server.bind>`.
+    pub public_url: String,
+    /// Hours an invitation link stays valid.
+    pub invitation_ttl_hours: u64,
+    /// Minutes a password-reset link stays valid.
+    pub reset_ttl_mins: u64,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        EmailConfig {
+            smtp_host: String::new(),
+            smtp_port: 587,
+            tls: "starttls".into(),
+            username: String::new(),
+            password: String::new(),
+            from: "Co-operative Schools CMS <no-reply@localhost>".into(),
+            public_url: String::new(),
+            invitation_ttl_hours: 7 * 24,
+            reset_ttl_mins: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     /// `tracing` filter, e.g. `info` or `cms=debug,info`.
     pub level: String,
@@ -186,6 +223,10 @@ pub struct SiteConfig {
     /// `https://www.example.org`.
     #[serde(default)]
     pub origins: Vec<String>,
+    /// Email domains whose owners may sign up as members of this site (the account becomes
+    /// active when the emailed link is followed); empty: members join by invitation only.
+    #[serde(default)]
+    pub signup_domains: Vec<String>,
 }
 
 impl Default for Config {
@@ -202,11 +243,13 @@ impl Default for Config {
             import: ImportConfig::default(),
             log: LogConfig::default(),
             jobs: JobsConfig::default(),
+            email: EmailConfig::default(),
             sites: vec![SiteConfig {
                 id: "default".into(),
                 name: "Default site".into(),
                 url: String::new(),
                 origins: Vec::new(),
+                signup_domains: Vec::new(),
             }],
         }
     }
@@ -417,6 +460,21 @@ impl Config {
                     ));
                 }
             }
+        }
+        if !matches!(self.email.tls.as_str(), "starttls" | "tls" | "none") {
+            return Err(invalid("email.tls", "must be `starttls`, `tls` or `none`"));
+        }
+        if self.email.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(invalid(
+                "email.from",
+                "must be an address, e.g. `CMS <cms@example.org>`",
+            ));
+        }
+        if self.email.invitation_ttl_hours == 0 || self.email.reset_ttl_mins == 0 {
+            return Err(invalid(
+                "email.invitation_ttl_hours",
+                "link lifetimes (invitation_ttl_hours, reset_ttl_mins) must be at least 1",
+            ));
         }
         if self.jobs.tick_ms < 10 || self.jobs.tick_ms > 3_600_000 {
             return Err(invalid("jobs.tick_ms", "must be between 10 and 3600000"));

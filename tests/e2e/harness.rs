@@ -263,3 +263,89 @@ impl ChildServer {
         self.child.wait().expect("wait")
     }
 }
+
+/// A local SMTP sink on 127.0.0.1: accepts every message and keeps its text (headers and body).
+pub struct SmtpSink {
+    pub port: u16,
+    pub messages: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> SmtpSink {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the sink");
+        let port = listener.local_addr().expect("addr").port();
+        let messages = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = messages.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let sink = sink.clone();
+                tokio::spawn(async move {
+                    let _ = smtp_session(stream, sink).await;
+                });
+            }
+        });
+        SmtpSink { port, messages }
+    }
+
+    /// The messages received so far.
+    pub fn received(&self) -> Vec<String> {
+        self.messages.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    /// Wait for message number `n` (0-based) and return the link token in it.
+    pub async fn link_token(&self, n: usize) -> String {
+        let message = eventually(Duration::from_secs(10), || async {
+            self.received().get(n).cloned()
+        })
+        .await
+        .expect("the message arrives");
+        // Undo quoted-printable soft breaks and `=` escapes, then take the token.
+        let text = message.replace("=\n", "").replace("=3D", "=");
+        let start = text.find("cms_l_").expect("a link token in the message");
+        text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+            .collect()
+    }
+}
+
+async fn smtp_session(
+    stream: tokio::net::TcpStream,
+    sink: Arc<std::sync::Mutex<Vec<String>>>,
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let (read, mut write) = stream.into_split();
+    let mut lines = tokio::io::BufReader::new(read).lines();
+    write.write_all(b"220 sink ESMTP\r\n").await?;
+    let mut data: Option<String> = None;
+    while let Some(line) = lines.next_line().await? {
+        if let Some(buf) = data.as_mut() {
+            if line == "." {
+                if let Ok(mut m) = sink.lock() {
+                    m.push(std::mem::take(buf));
+                }
+                data = None;
+                write.write_all(b"250 OK\r\n").await?;
+            } else {
+                buf.push_str(&line);
+                buf.push('\n');
+            }
+            continue;
+        }
+        let command = line.to_ascii_uppercase();
+        if command.starts_with("EHLO") {
+            write.write_all(b"250-sink\r\n250 8BITMIME\r\n").await?;
+        } else if command.starts_with("DATA") {
+            data = Some(String::new());
+            write.write_all(b"354 go ahead\r\n").await?;
+        } else if command.starts_with("QUIT") {
+            write.write_all(b"221 bye\r\n").await?;
+            return Ok(());
+        } else {
+            write.write_all(b"250 OK\r\n").await?;
+        }
+    }
+    Ok(())
+}

@@ -7,6 +7,7 @@ mod auth;
 mod authz;
 mod basics;
 mod content_flow;
+mod links;
 mod lists;
 mod openapi;
 mod outbox;

@@ -2,6 +2,8 @@
 //! the request's [`Principal`]. Every auth event writes an audit entry in its own transaction.
 
 mod limit;
+mod links;
+mod mail;
 mod password;
 mod sessions;
 mod tokens;
@@ -17,6 +19,7 @@ use crate::clock::SharedClock;
 use crate::principal::Principal;
 use crate::storage::Store;
 
+pub use mail::MailOptions;
 pub use password::Cost;
 pub use sessions::{Login, LoginRequest};
 pub use tokens::{ApiToken, CreatedToken, NewToken, TOKEN_PREFIX};
@@ -47,6 +50,8 @@ pub enum Error {
     Config(String),
     #[error("storage: {0}")]
     Storage(String),
+    #[error("sending mail failed: {0}")]
+    Mail(String),
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -71,6 +76,11 @@ pub struct AuthOptions {
     /// Content types and sites that token scopes may name.
     pub types: Vec<String>,
     pub sites: Vec<String>,
+    /// (site, email domain) pairs open to member sign-up.
+    pub signup_domains: Vec<(String, String)>,
+    pub invitation_ttl: chrono::Duration,
+    pub reset_ttl: chrono::Duration,
+    pub mail: MailOptions,
 }
 
 /// Authentication and accounts. Clones share one state.
@@ -87,6 +97,7 @@ struct Inner {
     hasher: password::Hasher,
     limits: limit::LoginLimits,
     sessions: sessions::SessionCache,
+    mailer: mail::Mailer,
 }
 
 /// Prefix of login session tokens (API tokens get their own), so a leaked token says what it is.
@@ -95,6 +106,7 @@ pub const SESSION_PREFIX: &str = "cms_s_";
 impl Auth {
     pub fn new(store: Store, clock: SharedClock, options: AuthOptions) -> Result<Auth, Error> {
         let hasher = password::Hasher::new(options.cost)?;
+        let mailer = mail::Mailer::new(&options.mail)?;
         let limits = limit::LoginLimits::new(
             options.login_per_account_per_min,
             options.login_per_ip_per_min,
@@ -110,6 +122,7 @@ impl Auth {
                 hasher,
                 limits,
                 sessions: sessions::SessionCache::new(),
+                mailer,
             }),
         })
     }

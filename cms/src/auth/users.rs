@@ -108,7 +108,7 @@ impl Auth {
         new: NewUser,
         ip: Option<String>,
     ) -> Result<(User, Option<String>), Error> {
-        let email = normalize_email(&new.email)?;
+        normalize_email(&new.email)?;
         let generated = new.password.is_none().then(|| super::random_token(15));
         let password = new
             .password
@@ -116,14 +116,41 @@ impl Auth {
             .unwrap_or_default();
         check_password(&password)?;
         let hash = self.inner.hasher.hash(&password).await?;
+        let user = self
+            .insert_account(
+                actor,
+                &new.email,
+                &new.name,
+                new.role,
+                "active",
+                Some(hash),
+                ip,
+            )
+            .await?;
+        Ok((user, generated))
+    }
+
+    /// Store a new account (`status`: active, invited or pending) with its audit entry.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn insert_account(
+        &self,
+        actor: &str,
+        email: &str,
+        name: &str,
+        role: Role,
+        status: &str,
+        hash: Option<String>,
+        ip: Option<String>,
+    ) -> Result<User, Error> {
+        let email = normalize_email(email)?;
         let uid = ulid::Ulid::generate().to_string();
         let now = format_ts(self.now());
         let user = User {
             id: uid.clone(),
             email: email.clone(),
-            name: new.name.trim().to_owned(),
-            role: new.role,
-            status: "active".into(),
+            name: name.trim().to_owned(),
+            role,
+            status: status.into(),
             created_at: now.clone(),
         };
         let sql = "BEGIN; \
@@ -133,13 +160,13 @@ impl Auth {
         let vars = json!({
             "uid": uid,
             "row": {"uid": uid, "email": email, "name": user.name, "role": user.role,
-                    "status": "active", "created_at": now, "updated_at": now, "password_hash": hash},
+                    "status": status, "created_at": now, "updated_at": now, "password_hash": hash},
             "audit": {"key": crate::audit::entry_key(), "at": now, "actor": actor,
                       "action": "user.created", "subject": uid,
                       "detail": {"email": email, "role": user.role}, "ip": ip},
         });
         run_checked(self.store(), sql, vars).await?;
-        Ok((user, generated))
+        Ok(user)
     }
 
     /// All accounts, oldest first (admins only).

@@ -71,6 +71,14 @@ impl From<auth::Error> for ApiError {
             E::BadRequest { code, message } => ApiError::bad_request(code, message),
             E::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             E::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", "not found"),
+            E::Mail(m) => {
+                tracing::error!(error = %m, "sending mail");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "mail_unavailable",
+                    "the message could not be sent; try again later",
+                )
+            }
             E::Config(m) | E::Storage(m) | E::Internal(m) => ApiError::internal(m),
         }
     }
@@ -113,6 +121,63 @@ pub struct NewTokenBody {
     pub visibility: Option<String>,
     /// RFC 3339; omitted: never expires.
     pub expires_at: Option<String>,
+}
+
+/// `POST /api/v1/users/invitations`.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct InvitationBody {
+    pub email: String,
+    /// admin, editor, contributor or member.
+    pub role: String,
+    #[oai(default)]
+    pub name: String,
+}
+
+/// Following an emailed link that sets a password (invitation or reset).
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct LinkPasswordBody {
+    pub token: String,
+    pub password: String,
+}
+
+/// Following an emailed sign-up link.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct LinkBody {
+    pub token: String,
+}
+
+/// `POST /api/v1/auth/reset`.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct ResetBody {
+    pub email: String,
+}
+
+/// `POST /api/v1/auth/signup`.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct SignUpBody {
+    pub email: String,
+    pub password: String,
+    #[oai(default)]
+    pub name: String,
+    pub site: String,
+}
+
+#[derive(ApiResponse)]
+pub enum Accepted202 {
+    /// Accepted: a message is on its way if the request can be honoured.
+    #[oai(status = 202)]
+    Accepted(JsonBytes),
+}
+
+fn accepted() -> Accepted202 {
+    Accepted202::Accepted(JsonBytes(to_bytes(
+        &json!({"data": {"status": "accepted"}}),
+    )))
 }
 
 #[derive(ApiResponse)]
@@ -197,6 +262,109 @@ impl AuthApi {
     async fn me(&self, req: &Request) -> Result<Ok200, ApiError> {
         let who = self.0.principal(req).await?;
         Ok(Ok200::Ok(data(self.0.auth.me(&who).await?)?))
+    }
+
+    /// Invite someone with a role (admins): the emailed link sets their password.
+    #[oai(
+        path = "/api/v1/users/invitations",
+        method = "post",
+        operation_id = "inviteUser",
+        tag = "ApiTags::Auth"
+    )]
+    async fn invite(
+        &self,
+        req: &Request,
+        body: Json<InvitationBody>,
+    ) -> Result<Created201, ApiError> {
+        let who = self.0.principal(req).await?;
+        let role = parse_role(&body.0.role)?;
+        let ip = client_ip(req).map(|i| i.to_string());
+        let user = self
+            .0
+            .auth
+            .invite(&who, &body.0.email, &body.0.name, role, ip)
+            .await?;
+        Ok(Created201::Created(data(user)?))
+    }
+
+    /// Accept an invitation: set the password; the account becomes active.
+    #[oai(
+        path = "/api/v1/auth/accept",
+        method = "post",
+        operation_id = "acceptInvitation",
+        tag = "ApiTags::Auth"
+    )]
+    async fn accept(&self, body: Json<LinkPasswordBody>) -> Result<Ok200, ApiError> {
+        let user = self
+            .0
+            .auth
+            .accept_invitation(&body.0.token, &body.0.password)
+            .await?;
+        Ok(Ok200::Ok(data(user)?))
+    }
+
+    /// Ask for a password-reset link. The answer is the same whether or not the account exists.
+    #[oai(
+        path = "/api/v1/auth/reset",
+        method = "post",
+        operation_id = "requestPasswordReset",
+        tag = "ApiTags::Auth"
+    )]
+    async fn reset(&self, req: &Request, body: Json<ResetBody>) -> Result<Accepted202, ApiError> {
+        self.0
+            .auth
+            .request_reset(&body.0.email, client_ip(req))
+            .await?;
+        Ok(accepted())
+    }
+
+    /// Set a new password with a reset link; every session of the account ends.
+    #[oai(
+        path = "/api/v1/auth/reset/confirm",
+        method = "post",
+        operation_id = "confirmPasswordReset",
+        tag = "ApiTags::Auth"
+    )]
+    async fn reset_confirm(&self, body: Json<LinkPasswordBody>) -> Result<Ok200, ApiError> {
+        let user = self
+            .0
+            .auth
+            .confirm_reset(&body.0.token, &body.0.password)
+            .await?;
+        Ok(Ok200::Ok(data(user)?))
+    }
+
+    /// Sign up as a member with an address of a school domain the site allows; the account is
+    /// active once the emailed link is followed. Same answer whether or not the address exists.
+    #[oai(
+        path = "/api/v1/auth/signup",
+        method = "post",
+        operation_id = "signUp",
+        tag = "ApiTags::Auth"
+    )]
+    async fn sign_up(
+        &self,
+        req: &Request,
+        body: Json<SignUpBody>,
+    ) -> Result<Accepted202, ApiError> {
+        let b = body.0;
+        self.0
+            .auth
+            .sign_up(&b.email, &b.name, &b.password, &b.site, client_ip(req))
+            .await?;
+        Ok(accepted())
+    }
+
+    /// Confirm a sign-up with the emailed link.
+    #[oai(
+        path = "/api/v1/auth/verify",
+        method = "post",
+        operation_id = "verifySignUp",
+        tag = "ApiTags::Auth"
+    )]
+    async fn verify(&self, body: Json<LinkBody>) -> Result<Ok200, ApiError> {
+        let user = self.0.auth.verify_sign_up(&body.0.token).await?;
+        Ok(Ok200::Ok(data(user)?))
     }
 
     /// All accounts (admins).

@@ -30,6 +30,7 @@ DEFINE TABLE IF NOT EXISTS api_token SCHEMALESS;
 DEFINE INDEX IF NOT EXISTS api_token_id ON api_token FIELDS tid UNIQUE;
 DEFINE TABLE IF NOT EXISTS schedule SCHEMALESS;
 DEFINE INDEX IF NOT EXISTS schedule_at ON schedule FIELDS at;
+DEFINE TABLE IF NOT EXISTS user_token SCHEMALESS;
 DEFINE TABLE IF NOT EXISTS outbox SCHEMALESS;
 DEFINE INDEX IF NOT EXISTS outbox_seq ON outbox FIELDS seq UNIQUE;
 IF record::exists(counter:outbox) = false { CREATE counter:outbox SET n = 0 };
