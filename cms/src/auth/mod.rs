@@ -138,6 +138,14 @@ impl Auth {
         {
             return Ok(Principal::Bootstrap);
         }
+        let now = self.now();
+        if let Some(p) = self
+            .inner
+            .sessions
+            .lookup(&digest, now, self.inner.options.recheck)
+        {
+            return Ok(p);
+        }
         if token.starts_with(SESSION_PREFIX) {
             return self.session_principal(&digest).await;
         }
@@ -150,6 +158,27 @@ impl Auth {
     /// argon2 verifications since start (tests check that unknown accounts cost one too).
     pub fn password_verifications(&self) -> u64 {
         self.inner.hasher.verifications()
+    }
+
+    /// The row stored under a secret's digest in `table` (sessions, API tokens); none is 401.
+    async fn stored_secret<T: serde::de::DeserializeOwned>(
+        &self,
+        table: &str,
+        digest: &[u8; 32],
+    ) -> Result<T, Error> {
+        let mut outcome = run_checked(
+            self.store(),
+            "SELECT * OMIT id FROM ONLY type::record($table, $key);",
+            serde_json::json!({ "table": table, "key": token_key(digest) }),
+        )
+        .await?;
+        let row = outcome
+            .take(0)
+            .map_err(|e| Error::Storage(format!("{e:?}")))?;
+        if row.is_null() {
+            return Err(Error::InvalidToken);
+        }
+        serde_json::from_value(row).map_err(|e| Error::Storage(format!("a stored {table}: {e}")))
     }
 
     fn now(&self) -> chrono::DateTime<chrono::Utc> {

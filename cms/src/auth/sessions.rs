@@ -182,27 +182,7 @@ impl Auth {
 
     pub(super) async fn session_principal(&self, digest: &[u8; 32]) -> Result<Principal, Error> {
         let now = self.now();
-        if let Some(p) = self
-            .inner
-            .sessions
-            .lookup(digest, now, self.inner.options.recheck)
-        {
-            return Ok(p);
-        }
-        let mut outcome = run_checked(
-            self.store(),
-            "SELECT uid, expires_at FROM ONLY type::record('session', $key);",
-            json!({ "key": token_key(digest) }),
-        )
-        .await?;
-        let row = outcome
-            .take(0)
-            .map_err(|e| Error::Storage(format!("{e:?}")))?;
-        if row.is_null() {
-            return Err(Error::InvalidToken);
-        }
-        let row: SessionRow = serde_json::from_value(row)
-            .map_err(|e| Error::Storage(format!("a stored session: {e}")))?;
+        let row: SessionRow = self.stored_secret("session", digest).await?;
         let expires_at = parse_ts(&row.expires_at)
             .map_err(|e| Error::Storage(format!("a stored session: {e}")))?;
         if now >= expires_at {

@@ -198,28 +198,7 @@ impl Auth {
 
     pub(super) async fn token_principal(&self, digest: &[u8; 32]) -> Result<Principal, Error> {
         let now = self.now();
-        if let Some(p) = self
-            .inner
-            .sessions
-            .lookup(digest, now, self.inner.options.recheck)
-        {
-            return Ok(p);
-        }
-        let mut outcome = run_checked(
-            self.store(),
-            "SELECT * OMIT id FROM ONLY type::record('api_token', $key);",
-            json!({ "key": token_key(digest) }),
-        )
-        .await?;
-        let row = outcome
-            .take(0)
-            .map_err(|e| Error::Storage(format!("{e:?}")))?;
-        if row.is_null() {
-            return Err(Error::InvalidToken);
-        }
-        let token: ApiToken = serde_json::from_value::<TokenRow>(row)
-            .map(ApiToken::from)
-            .map_err(|e| Error::Storage(format!("a stored token: {e}")))?;
+        let token = ApiToken::from(self.stored_secret::<TokenRow>("api_token", digest).await?);
         let expires_at: DateTime<Utc> = match &token.expires_at {
             Some(t) => parse_ts(t).map_err(|e| Error::Storage(format!("a stored token: {e}")))?,
             None => DateTime::<Utc>::MAX_UTC,
