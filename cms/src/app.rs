@@ -263,8 +263,10 @@ impl App {
             .run_with_graceful_shutdown(self.endpoint(), shutdown, Some(grace))
             .await
             .map_err(|e| AppError::Server(e.to_string()));
+        tracing::info!("connections closed; closing the store");
         scheduler.abort();
         self.close().await?;
+        tracing::info!("store closed");
         served
     }
 

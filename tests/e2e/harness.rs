@@ -256,11 +256,25 @@ impl ChildServer {
         let _ = self.child.wait();
     }
 
-    /// SIGTERM and wait for a clean exit.
+    /// SIGTERM and wait for a clean exit: the shutdown grace (10 s) plus closing the store must
+    /// fit in 45 s; a server that hangs on shutdown is killed and its last log lines reported.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        self.child.wait().expect("wait")
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            if start.elapsed() > Duration::from_secs(45) {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                let log = self.log.lock().map(|l| l.clone()).unwrap_or_default();
+                let tail = log[log.len().saturating_sub(30)..].join("\n");
+                panic!("the server did not stop within 45 s of SIGTERM; last log lines:\n{tail}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
