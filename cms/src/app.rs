@@ -12,6 +12,7 @@ use crate::content::{Content, ContentOptions, ImportReport};
 use crate::http::{self, ApiState, HttpLimits, HttpOptions, Metrics};
 use crate::principal::Principal;
 use crate::schema::{Registry, SchemaError};
+use crate::search::{Search, SearchOptions};
 use crate::storage::{Store, StoreOptions};
 
 /// The demo content (both seed sites, a school profile, generated articles), built into the binary.
@@ -44,6 +45,8 @@ pub enum AppError {
     Content(#[from] crate::content::Error),
     #[error("auth: {0}")]
     Auth(#[from] crate::auth::Error),
+    #[error("search: {0}")]
+    Search(#[from] crate::search::Error),
     #[error("cannot listen on {addr}: {reason}")]
     Bind { addr: String, reason: String },
     #[error("server: {0}")]
@@ -68,6 +71,7 @@ pub struct App {
     pub config: Config,
     pub content: Content,
     pub auth: Auth,
+    pub search: Search,
     pub metrics: Arc<Metrics>,
 }
 
@@ -77,6 +81,7 @@ pub struct SpawnedApp {
     pub url: String,
     pub content: Content,
     pub auth: Auth,
+    pub search: Search,
     pub token: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<(), AppError>>,
@@ -154,8 +159,8 @@ impl App {
             },
         )?;
         let content = Content::new(
-            store,
-            schemas,
+            store.clone(),
+            schemas.clone(),
             clock,
             ContentOptions {
                 default_locale: config.locales.default.clone(),
@@ -166,6 +171,24 @@ impl App {
                 response_cache_bytes: config.cache.responses_mb * 1024 * 1024,
             },
         );
+        let search = Search::open(
+            store,
+            schemas,
+            SearchOptions {
+                dir: config.search_dir(),
+                locales: config.locales.available.clone(),
+                default_locale: config.locales.default.clone(),
+                sites: config.sites.iter().map(|s| s.id.clone()).collect(),
+                batch: config.search.batch,
+                poll: std::time::Duration::from_millis(config.search.poll_ms),
+                concurrency: match config.search.concurrency {
+                    0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+                    n => n,
+                },
+            },
+            content.commit_signal(),
+        )
+        .await?;
         if let Some((admin, password)) = auth.ensure_first_admin().await? {
             match password {
                 Some(p) => tracing::warn!(
@@ -179,6 +202,7 @@ impl App {
             config,
             content,
             auth,
+            search,
             metrics: Metrics::new(),
         };
         if app.config.demo.load_on_empty && app.content.is_empty().await? {
@@ -204,6 +228,7 @@ impl App {
         let state = ApiState {
             content: self.content.clone(),
             auth: self.auth.clone(),
+            search: self.search.clone(),
             metrics: self.metrics.clone(),
             public_max_age: self.config.cache.public_max_age_secs,
             default_locale: self.config.locales.default.clone(),
@@ -259,12 +284,14 @@ impl App {
             self.content.clone(),
             std::time::Duration::from_millis(self.config.jobs.tick_ms),
         );
+        let follower = self.search.spawn_follower();
         let served = poem::Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(self.endpoint(), shutdown, Some(grace))
             .await
             .map_err(|e| AppError::Server(e.to_string()));
         tracing::info!("connections closed; closing the store");
         scheduler.abort();
+        follower.abort();
         self.close().await?;
         tracing::info!("store closed");
         served
@@ -282,6 +309,7 @@ impl App {
         let app = App::build(config, clock).await?;
         let content = app.content.clone();
         let auth = app.auth.clone();
+        let search = app.search.clone();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         let task = tokio::spawn(app.serve(
@@ -298,6 +326,7 @@ impl App {
             url: format!("http://{addr}"),
             content,
             auth,
+            search,
             token,
             shutdown: Some(stop_tx),
             task,
@@ -309,6 +338,7 @@ impl App {
         let state = ApiState {
             content: self.content.clone(),
             auth: self.auth.clone(),
+            search: self.search.clone(),
             metrics: self.metrics.clone(),
             public_max_age: 0,
             default_locale: self.config.locales.default.clone(),

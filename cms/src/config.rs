@@ -38,6 +38,7 @@ pub struct Config {
     pub import: ImportConfig,
     pub log: LogConfig,
     pub jobs: JobsConfig,
+    pub search: SearchConfig,
     pub email: EmailConfig,
     pub sites: Vec<SiteConfig>,
 }
@@ -138,6 +139,28 @@ pub struct DemoConfig {
 pub struct JobsConfig {
     /// How often the scheduler looks for due `publish_at` / `unpublish_at`, in milliseconds.
     pub tick_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SearchConfig {
+    /// Outbox events applied to the index per commit, at most.
+    pub batch: usize,
+    /// How often the index looks at the outbox when no local write woke it (writes of other
+    /// nodes), in milliseconds.
+    pub poll_ms: u64,
+    /// Searches running at once, each on a blocking thread; 0 means one per core.
+    pub concurrency: usize,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            batch: 500,
+            poll_ms: 500,
+            concurrency: 0,
+        }
+    }
 }
 
 impl Default for JobsConfig {
@@ -243,6 +266,7 @@ impl Default for Config {
             import: ImportConfig::default(),
             log: LogConfig::default(),
             jobs: JobsConfig::default(),
+            search: SearchConfig::default(),
             email: EmailConfig::default(),
             sites: vec![SiteConfig {
                 id: "default".into(),
@@ -334,7 +358,14 @@ impl Config {
         }
         let figment = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(path))
-            .merge(Env::prefixed("CMS_").split("__").lowercase(true));
+            // Only `CMS_<SECTION>__<KEY>` is configuration; `CMS_TOKEN` and
+            // `CMS_USER_PASSWORD` are the CLI's own.
+            .merge(
+                Env::prefixed("CMS_")
+                    .filter(|key| key.as_str().contains("__"))
+                    .split("__")
+                    .lowercase(true),
+            );
         Self::from_figment(figment)
     }
 
@@ -378,6 +409,12 @@ impl Config {
         }
         if self.storage.memtable_mb < 4 || self.storage.memtable_mb > 4096 {
             return Err(invalid("storage.memtable_mb", "must be between 4 and 4096"));
+        }
+        if self.search.batch == 0 || self.search.batch > 10_000 {
+            return Err(invalid("search.batch", "must be between 1 and 10000"));
+        }
+        if self.search.poll_ms == 0 {
+            return Err(invalid("search.poll_ms", "must be at least 1"));
         }
         if self.cache.responses_mb > 16 * 1024 {
             return Err(invalid("cache.responses_mb", "must be at most 16384"));
@@ -507,6 +544,16 @@ impl Config {
             format!("surrealkv://{}", self.data.dir.join("db").display())
         } else {
             self.storage.url.clone()
+        }
+    }
+
+    /// Where the search index lives: `<data.dir>/search`, or None (RAM) for `mem://` stores.
+    pub fn search_dir(&self) -> Option<PathBuf> {
+        let url = self.storage_url();
+        if url.starts_with("mem://") || url.starts_with("memory") {
+            None
+        } else {
+            Some(self.data.dir.join("search"))
         }
     }
 

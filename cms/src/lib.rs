@@ -10,4 +10,5 @@ pub mod http;
 pub mod jobs;
 pub mod principal;
 pub mod schema;
+pub mod search;
 pub mod storage;

@@ -63,6 +63,9 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Rebuild the search index from the database, with a progress bar (a running server keeps
+    /// answering searches from the current index until the new one is swapped in).
+    Reindex(Remote),
     /// Export every item as JSONL (to FILE, or stdout when FILE is `-`).
     Export {
         #[arg(default_value = "-")]
@@ -294,6 +297,91 @@ async fn export(file: &Path, remote: &Remote) -> Result<()> {
     Ok(())
 }
 
+fn count_bar() -> ProgressBar {
+    let bar = ProgressBar::new(0);
+    let style =
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} rows ({per_sec}, {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message("reindexing");
+    bar
+}
+
+fn show_progress(bar: &ProgressBar, p: &serde_json::Value) {
+    bar.set_length(p["total"].as_u64().unwrap_or(0));
+    bar.set_position(p["done"].as_u64().unwrap_or(0));
+}
+
+async fn reindex(remote: &Remote) -> Result<()> {
+    let config = load_config(&remote.common.config)?;
+    init_logging(&config);
+    let bar = count_bar();
+    let started = std::time::Instant::now();
+    let last = if remote.offline {
+        let app = offline_app(config).await?;
+        let search = app.search.clone();
+        let watcher = {
+            let (search, bar) = (search.clone(), bar.clone());
+            tokio::spawn(async move {
+                loop {
+                    show_progress(
+                        &bar,
+                        &serde_json::to_value(search.progress()).unwrap_or_default(),
+                    );
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            })
+        };
+        let result = search.rebuild().await;
+        watcher.abort();
+        app.close().await?;
+        serde_json::to_value(result?)?
+    } else {
+        let url = format!("{}/api/v1/admin/reindex", server_url(remote, &config));
+        let token = token(remote, &config)?;
+        let client = reqwest::Client::new();
+        let resp = client
+            .post(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .with_context(|| format!("calling {url} (no server running? use --offline)"))?;
+        if !resp.status().is_success() {
+            bail!(
+                "reindex refused ({}): {}",
+                resp.status(),
+                resp.text().await.unwrap_or_default()
+            );
+        }
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            let body: serde_json::Value = client
+                .get(&url)
+                .bearer_auth(&token)
+                .send()
+                .await?
+                .json()
+                .await
+                .context("reading the reindex progress")?;
+            let progress = body["data"].clone();
+            show_progress(&bar, &progress);
+            if progress["state"] != "running" {
+                break progress;
+            }
+        }
+    };
+    bar.finish_and_clear();
+    if last["state"] != "done" {
+        bail!("reindex failed: {}", last["error"]);
+    }
+    eprintln!(
+        "reindexed {} row(s) in {:.1} s",
+        last["total"].as_u64().unwrap_or(0),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 async fn user_add(
     email: String,
     role: String,
@@ -386,6 +474,7 @@ async fn main() -> Result<()> {
         Command::Demo(remote) => import(None, &remote).await,
         Command::Import { file, remote } => import(Some(&file), &remote).await,
         Command::Export { file, remote } => export(&file, &remote).await,
+        Command::Reindex(remote) => reindex(&remote).await,
         Command::User(UserCommand::Add {
             email,
             role,

@@ -16,6 +16,7 @@ mod props;
 mod revisions;
 mod roles;
 mod schedule;
+mod search;
 mod security;
 mod tokens;
 mod transfer;

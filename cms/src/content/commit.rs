@@ -146,6 +146,7 @@ impl Content {
         match outcome.first_error() {
             None => {
                 let _ = outcome.take(0);
+                self.inner.commits.notify_one();
                 Ok(())
             }
             Some(StatementError::Retryable(_)) => Err(CommitError::Retry),

@@ -106,6 +106,8 @@ struct Inner {
     clock: SharedClock,
     options: ContentOptions,
     cache: cache::ResponseCache,
+    /// Woken after every commit (the search index follows the outbox).
+    commits: Arc<tokio::sync::Notify>,
 }
 
 impl Content {
@@ -122,6 +124,7 @@ impl Content {
                 clock,
                 cache: cache::ResponseCache::new(options.response_cache_bytes),
                 options,
+                commits: Arc::new(tokio::sync::Notify::new()),
             }),
         }
     }
@@ -132,6 +135,11 @@ impl Content {
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// Notified after every committed write: followers of the outbox wait on it.
+    pub fn commit_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.inner.commits.clone()
     }
 
     pub fn options(&self) -> &ContentOptions {

@@ -1,4 +1,5 @@
-//! Prometheus metrics: requests by route group and status class, latency, cache hits, outbox head.
+//! Prometheus metrics: requests by route group and status class, latency, cache hits, outbox
+//! head, search index lag.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,6 +35,10 @@ pub struct Metrics {
     pub outbox_head: Gauge,
     pub outbox_lag: Gauge,
     pub cache_bytes: Gauge,
+    pub search_lag_events: Gauge,
+    pub search_lag_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
+    pub search_documents: Gauge,
+    pub search_disk_bytes: Gauge,
     reported_hits: AtomicU64,
     reported_misses: AtomicU64,
 }
@@ -52,6 +57,30 @@ impl Metrics {
         let outbox_head = Gauge::default();
         let outbox_lag = Gauge::default();
         let cache_bytes = Gauge::default();
+        let search_lag_events = Gauge::default();
+        let search_lag_seconds = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        let search_documents = Gauge::default();
+        let search_disk_bytes = Gauge::default();
+        registry.register(
+            "search_index_lag_events",
+            "Outbox events committed but not yet in the search index",
+            search_lag_events.clone(),
+        );
+        registry.register(
+            "search_index_lag_seconds",
+            "Age of the oldest outbox event not yet in the search index (0 when caught up)",
+            search_lag_seconds.clone(),
+        );
+        registry.register(
+            "search_index_documents",
+            "Documents in the search index (one per item, locale and view)",
+            search_documents.clone(),
+        );
+        registry.register(
+            "search_index_disk_bytes",
+            "Bytes of the search index on disk",
+            search_disk_bytes.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests by route group, method and status",
@@ -96,6 +125,10 @@ impl Metrics {
             outbox_head,
             outbox_lag,
             cache_bytes,
+            search_lag_events,
+            search_lag_seconds,
+            search_documents,
+            search_disk_bytes,
             reported_hits: AtomicU64::new(0),
             reported_misses: AtomicU64::new(0),
         })

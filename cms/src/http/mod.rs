@@ -12,6 +12,7 @@ mod openapi;
 mod payload;
 mod respond;
 mod schemas;
+mod search;
 mod security;
 mod tags;
 
@@ -27,12 +28,14 @@ pub use metrics::Metrics;
 
 use crate::auth::Auth;
 use crate::content::Content;
+use crate::search::Search;
 
 /// What the endpoints share.
 #[derive(Clone)]
 pub struct ApiState {
     pub content: Content,
     pub auth: Auth,
+    pub search: Search,
     pub metrics: Arc<Metrics>,
     pub public_max_age: u64,
     pub default_locale: String,
@@ -61,6 +64,7 @@ fn service(
         auth::AuthApi,
         auth::TokensApi,
         admin::AdminApi,
+        search::SearchApi,
     ),
     (),
 > {
@@ -71,6 +75,7 @@ fn service(
             auth::AuthApi(state.clone()),
             auth::TokensApi(state.clone()),
             admin::AdminApi(state.clone()),
+            search::SearchApi(state.clone()),
         ),
         "Co-operative Schools CMS",
         env!("CARGO_PKG_VERSION"),
@@ -97,17 +102,23 @@ pub fn routes(
     let docs = api.swagger_ui();
     let metrics = state.metrics.clone();
     let content = state.content.clone();
+    let search = state.search.clone();
     let metrics_endpoint = get(poem::endpoint::make(move |_| {
         let metrics = metrics.clone();
         let content = content.clone();
+        let search = search.clone();
         async move {
             let (hits, misses, bytes) = content.cache_stats();
             metrics.sync_cache_counters(hits, misses);
             metrics.cache_bytes.set(bytes as i64);
-            if let Ok(head) = content.outbox_head().await {
-                metrics.outbox_head.set(head as i64);
-                // No follower consumes the outbox yet: the lag is measured against the head.
-                metrics.outbox_lag.set(0);
+            if let Ok(status) = search.status().await {
+                metrics.outbox_head.set(status.head as i64);
+                // The search index is the outbox's follower.
+                metrics.outbox_lag.set(status.lag_events as i64);
+                metrics.search_lag_events.set(status.lag_events as i64);
+                metrics.search_lag_seconds.set(status.lag_seconds);
+                metrics.search_documents.set(status.documents as i64);
+                metrics.search_disk_bytes.set(status.disk_bytes as i64);
             }
             Response::builder()
                 .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")

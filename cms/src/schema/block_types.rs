@@ -346,6 +346,38 @@ fn embed(props: &Map<String, Value>) -> String {
     )
 }
 
+/// Appends the words a reader sees in a stored block (text props; not URLs, media ids or
+/// styles) to `out`, one line each. Blocks of unknown types (plugins) contribute their
+/// rendered `text`, when they have one.
+pub(super) fn block_text(block: &Value, out: &mut String) {
+    let Some(kind) = block.get("type").and_then(Value::as_str) else {
+        return;
+    };
+    let mut push = |s: &str| {
+        if !s.is_empty() {
+            out.push_str(s);
+            out.push('\n');
+        }
+    };
+    match (builtin(kind), block.get("props").and_then(Value::as_object)) {
+        (Some(spec), Some(props)) => {
+            for p in spec
+                .props
+                .iter()
+                .filter(|p| matches!(p.kind, Markdown | Line | Text))
+            {
+                push(text(props, p.name).unwrap_or_default());
+            }
+        }
+        _ => push(
+            block
+                .get("text")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+        ),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

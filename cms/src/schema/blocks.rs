@@ -123,6 +123,36 @@ fn block_type(
     }
 }
 
+/// The searchable text of a stored field value: strings as they are, richtext's Markdown,
+/// the text of blocks; other kinds (numbers, references, media) have none.
+pub fn searchable_text(kind: &super::FieldKind, value: &Value, out: &mut String) {
+    use super::FieldKind as K;
+    match (kind, value) {
+        (K::Blocks, Value::Array(blocks)) => {
+            for b in blocks {
+                super::block_types::block_text(b, out);
+            }
+        }
+        (K::Richtext, Value::Object(o)) => {
+            if let Some(md) = o.get("markdown").and_then(Value::as_str) {
+                out.push_str(md);
+                out.push('\n');
+            }
+        }
+        (K::String | K::Text | K::Richtext | K::Slug | K::Enum { .. }, Value::String(s)) => {
+            out.push_str(s);
+            out.push('\n');
+        }
+        (K::Enum { .. }, Value::Array(values)) => {
+            for v in values.iter().filter_map(Value::as_str) {
+                out.push_str(v);
+                out.push('\n');
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

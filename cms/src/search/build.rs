@@ -1,0 +1,285 @@
+//! Building an index from SurrealDB: at start when the current one is missing, of another
+//! layout, or ahead of the database; and on demand (`cms reindex`), aside, while the live
+//! index keeps answering, then caught up and swapped in under the follower's lock.
+//!
+//! On disk: `<data.dir>/search/<fingerprint>[-<ulid>]/` per build, and `CURRENT` naming the
+//! live one (written by rename, so a crash leaves the old or the new name, never half).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::follow::{advance, head};
+use super::index::{ItemRows, Place, SearchIndex};
+use super::layout::Layout;
+use super::{Error, Search, SearchOptions};
+use crate::schema::Registry;
+use crate::storage::Store;
+
+/// Rows read from SurrealDB per query during a build.
+const CHUNK: usize = 500;
+
+/// A rebuild's progress (`GET /api/v1/admin/reindex`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Progress {
+    /// `idle`, `running`, `done` or `failed`.
+    pub state: &'static str,
+    pub done: u64,
+    pub total: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Progress {
+            state: "idle",
+            done: 0,
+            total: 0,
+            error: None,
+            seconds: None,
+        }
+    }
+}
+
+fn io(e: std::io::Error) -> Error {
+    Error::Io(e.to_string())
+}
+
+fn current_file(root: &Path) -> PathBuf {
+    root.join("CURRENT")
+}
+
+/// Point `CURRENT` at `name` atomically, then remove every other build.
+fn make_current(root: &Path, name: &str) -> Result<(), Error> {
+    let tmp = root.join("CURRENT.tmp");
+    std::fs::write(&tmp, name).map_err(io)?;
+    std::fs::rename(&tmp, current_file(root)).map_err(io)?;
+    if let Ok(entries) = std::fs::read_dir(root) {
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() && entry.file_name().to_string_lossy() != name {
+                let _ = std::fs::remove_dir_all(path);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The live index at start.
+pub(super) async fn open_current(
+    store: &Store,
+    schemas: &Arc<Registry>,
+    options: &SearchOptions,
+    fingerprint: &str,
+) -> Result<Arc<SearchIndex>, Error> {
+    let layout = Layout::new(schemas, &options.locales);
+    let Some(root) = &options.dir else {
+        let index = Arc::new(SearchIndex::open(Place::Ram, layout)?);
+        fill(store, schemas, options, &index, &|_, _| {}).await?;
+        return Ok(index);
+    };
+    std::fs::create_dir_all(root).map_err(io)?;
+    let current = std::fs::read_to_string(current_file(root)).unwrap_or_default();
+    let head = head(store).await?;
+    if current.starts_with(fingerprint) && root.join(&current).is_dir() {
+        let index = SearchIndex::open(Place::Dir(root.join(&current)), layout.clone())?;
+        if index.cursor() <= head {
+            return Ok(Arc::new(index));
+        }
+        tracing::warn!(
+            cursor = index.cursor(),
+            head,
+            "the search index is ahead of the database; rebuilding it"
+        );
+    } else if !current.is_empty() {
+        tracing::info!("content types or analyzers changed; rebuilding the search index");
+    }
+    let name = format!("{fingerprint}-{}", ulid::Ulid::generate());
+    let index = Arc::new(SearchIndex::open(Place::Dir(root.join(&name)), layout)?);
+    let started = std::time::Instant::now();
+    fill(store, schemas, options, &index, &|_, _| {}).await?;
+    make_current(root, &name)?;
+    tracing::info!(
+        documents = index.reader.searcher().num_docs(),
+        seconds = started.elapsed().as_secs_f64(),
+        "built the search index"
+    );
+    Ok(index)
+}
+
+/// Keys of every row of `table`.
+async fn keys(store: &Store, table: &str) -> Result<Vec<String>, Error> {
+    let mut outcome = store
+        .run(
+            &format!("SELECT VALUE record::id(id) FROM {table};"),
+            Value::Null,
+        )
+        .await?;
+    let rows = outcome
+        .rows(0)
+        .map_err(|e| Error::Storage(format!("{e:?}")))?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect())
+}
+
+/// Index every working and delivery row into the empty `index`, committed with the outbox
+/// head read before the scan (events after it are applied again later: harmless).
+async fn fill(
+    store: &Store,
+    schemas: &Arc<Registry>,
+    options: &SearchOptions,
+    index: &Arc<SearchIndex>,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<(), Error> {
+    let cursor = head(store).await?;
+    let working = keys(store, "working").await?;
+    let delivery = keys(store, "delivery").await?;
+    let total = (working.len() + delivery.len()) as u64;
+    let mut done = 0u64;
+    progress(0, total);
+    for (table, keys) in [("working", &working), ("delivery", &delivery)] {
+        for chunk in keys.chunks(CHUNK) {
+            let mut outcome = store
+                .run(
+                    &format!(
+                        "SELECT * OMIT id FROM array::map($keys, |$k| type::record('{table}', $k));"
+                    ),
+                    json!({ "keys": chunk }),
+                )
+                .await?;
+            let rows = outcome
+                .rows(0)
+                .map_err(|e| Error::Storage(format!("{e:?}")))?;
+            let item = if table == "working" {
+                ItemRows {
+                    working: rows,
+                    delivery: Vec::new(),
+                }
+            } else {
+                ItemRows {
+                    working: Vec::new(),
+                    delivery: rows,
+                }
+            };
+            let (index, schemas) = (index.clone(), schemas.clone());
+            tokio::task::spawn_blocking(move || index.add(&schemas, &item))
+                .await
+                .map_err(|e| Error::Index(e.to_string()))??;
+            done += chunk.len() as u64;
+            progress(done, total);
+        }
+    }
+    let (index2, schemas2) = (index.clone(), schemas.clone());
+    tokio::task::spawn_blocking(move || index2.commit(&schemas2, cursor))
+        .await
+        .map_err(|e| Error::Index(e.to_string()))??;
+    let _ = options;
+    Ok(())
+}
+
+impl Search {
+    fn set_progress(&self, f: impl FnOnce(&mut Progress)) {
+        let mut guard = match self.inner.progress.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard);
+    }
+
+    /// Mark a rebuild as running; Err(Busy) while another one runs.
+    fn begin_rebuild(&self) -> Result<(), Error> {
+        let mut guard = match self.inner.progress.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if guard.state == "running" {
+            return Err(Error::Busy);
+        }
+        *guard = Progress {
+            state: "running",
+            ..Progress::default()
+        };
+        Ok(())
+    }
+
+    /// Rebuild the index from SurrealDB aside, catch it up and swap it in; searches keep
+    /// answering from the old index meanwhile. Err(Busy) while another rebuild runs.
+    pub async fn rebuild(&self) -> Result<Progress, Error> {
+        self.begin_rebuild()?;
+        self.run_rebuild().await
+    }
+
+    /// Start a rebuild in the background; its progress is `progress()`.
+    pub fn start_rebuild(&self) -> Result<Progress, Error> {
+        self.begin_rebuild()?;
+        let search = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = search.run_rebuild().await {
+                tracing::error!("search index rebuild failed: {e}");
+            }
+        });
+        Ok(self.progress())
+    }
+
+    async fn run_rebuild(&self) -> Result<Progress, Error> {
+        let started = std::time::Instant::now();
+        let result = self.rebuild_inner().await;
+        self.set_progress(|p| {
+            p.seconds = Some(started.elapsed().as_secs_f64());
+            match &result {
+                Ok(()) => p.state = "done",
+                Err(e) => {
+                    p.state = "failed";
+                    p.error = Some(e.to_string());
+                }
+            }
+        });
+        result.map(|()| self.progress())
+    }
+
+    async fn rebuild_inner(&self) -> Result<(), Error> {
+        let inner = &self.inner;
+        let layout = Layout::new(&inner.schemas, &inner.options.locales);
+        let (place, name) = match &inner.options.dir {
+            None => (Place::Ram, None),
+            Some(root) => {
+                let name = format!("{}-{}", inner.fingerprint, ulid::Ulid::generate());
+                (Place::Dir(root.join(&name)), Some(name))
+            }
+        };
+        let fresh = Arc::new(SearchIndex::open(place, layout)?);
+        let report = |done: u64, total: u64| {
+            self.set_progress(|p| {
+                p.done = done;
+                p.total = total;
+            })
+        };
+        fill(
+            &inner.store,
+            &inner.schemas,
+            &inner.options,
+            &fresh,
+            &report,
+        )
+        .await?;
+        // Catch up without holding the follower back, then the last stretch under its lock.
+        while advance(&inner.store, &inner.schemas, &inner.options, &fresh).await? > 0 {}
+        let _guard = inner.apply.lock().await;
+        while advance(&inner.store, &inner.schemas, &inner.options, &fresh).await? > 0 {}
+        match inner.live.write() {
+            Ok(mut live) => *live = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        if let (Some(root), Some(name)) = (&inner.options.dir, &name) {
+            make_current(root, name)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,222 @@
+//! One index build: a tantivy index (on disk, or in RAM for `mem://` stores), its writer and
+//! reader, and the outbox cursor it has applied, committed atomically with the documents
+//! (the commit payload), so that a crash can never leave the index ahead of or behind its
+//! cursor.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use super::Error;
+use super::analyzer::Lang;
+use super::document;
+use super::layout::{Layout, PUBLISHED, WORKING};
+use crate::schema::Registry;
+
+/// Writer memory budget: bounded, so that a rebuild does not grow the process.
+const WRITER_BYTES: usize = 48 * 1024 * 1024;
+
+/// Where an index lives.
+#[derive(Debug, Clone)]
+pub enum Place {
+    Ram,
+    Dir(PathBuf),
+}
+
+pub struct SearchIndex {
+    pub layout: Arc<Layout>,
+    pub reader: IndexReader,
+    writer: std::sync::Mutex<IndexWriter<TantivyDocument>>,
+    /// The outbox sequence number every event up to which is applied (and committed).
+    cursor: std::sync::atomic::AtomicU64,
+    pub place: Place,
+}
+
+/// The rows of one item to (re)index: working rows and delivery rows of every locale.
+#[derive(Debug, Default)]
+pub struct ItemRows {
+    pub working: Vec<Value>,
+    pub delivery: Vec<Value>,
+}
+
+fn tantivy_err(e: impl std::fmt::Display) -> Error {
+    Error::Index(e.to_string())
+}
+
+impl SearchIndex {
+    /// Open the index at `place`, or create an empty one (cursor 0).
+    pub fn open(place: Place, layout: Layout) -> Result<SearchIndex, Error> {
+        let index = match &place {
+            Place::Ram => Index::create_in_ram(layout.schema.clone()),
+            Place::Dir(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| Error::Io(e.to_string()))?;
+                let mmap = tantivy::directory::MmapDirectory::open(dir).map_err(tantivy_err)?;
+                Index::open_or_create(mmap, layout.schema.clone()).map_err(tantivy_err)?
+            }
+        };
+        for lang in [Lang::English, Lang::Welsh] {
+            index
+                .tokenizers()
+                .register(lang.tokenizer_name(), lang.analyzer());
+        }
+        let cursor = index
+            .load_metas()
+            .map_err(tantivy_err)?
+            .payload
+            .and_then(|p| p.parse::<u64>().ok())
+            .unwrap_or(0);
+        let writer = index
+            .writer_with_num_threads(1, WRITER_BYTES)
+            .map_err(tantivy_err)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(tantivy_err)?;
+        Ok(SearchIndex {
+            layout: Arc::new(layout),
+            reader,
+            writer: std::sync::Mutex::new(writer),
+            cursor: std::sync::atomic::AtomicU64::new(cursor),
+            place,
+        })
+    }
+
+    pub fn cursor(&self) -> u64 {
+        self.cursor.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Replace every document of each item by the documents of its current rows, then commit
+    /// with `cursor` as the applied outbox position and reload the reader. Blocking: call it
+    /// off the async workers.
+    pub fn apply(
+        &self,
+        schemas: &Registry,
+        items: &[(String, ItemRows)],
+        cursor: u64,
+    ) -> Result<(), Error> {
+        let mut writer = self
+            .writer
+            .lock()
+            .map_err(|_| Error::Index("index writer lock poisoned".into()))?;
+        let layout = &self.layout;
+        for (uid, rows) in items {
+            writer.delete_term(Term::from_field_text(layout.uid, uid));
+            self.add_rows(&writer, schemas, rows)?;
+        }
+        let mut commit = writer.prepare_commit().map_err(tantivy_err)?;
+        commit.set_payload(&cursor.to_string());
+        commit.commit().map_err(tantivy_err)?;
+        self.cursor
+            .store(cursor, std::sync::atomic::Ordering::Release);
+        drop(writer);
+        self.reader.reload().map_err(tantivy_err)
+    }
+
+    /// Add documents without deleting anything (a fresh build), no commit.
+    pub fn add(&self, schemas: &Registry, rows: &ItemRows) -> Result<(), Error> {
+        let writer = self
+            .writer
+            .lock()
+            .map_err(|_| Error::Index("index writer lock poisoned".into()))?;
+        self.add_rows(&writer, schemas, rows)
+    }
+
+    fn add_rows(
+        &self,
+        writer: &IndexWriter<TantivyDocument>,
+        schemas: &Registry,
+        rows: &ItemRows,
+    ) -> Result<(), Error> {
+        for (view, list) in [(WORKING, &rows.working), (PUBLISHED, &rows.delivery)] {
+            for row in list {
+                if let Some(doc) = document::build(&self.layout, schemas, row, view) {
+                    writer.add_document(doc).map_err(tantivy_err)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Commit what `add` added, with `cursor`, and reload the reader.
+    pub fn commit(&self, schemas: &Registry, cursor: u64) -> Result<(), Error> {
+        self.apply(schemas, &[], cursor)
+    }
+
+    /// Every document's (key, revision), sorted: what tests compare with the database.
+    pub fn keys(&self) -> Result<Vec<(String, u64)>, Error> {
+        dump(&self.reader, self.layout.key, self.layout.revision)
+    }
+
+    /// Bytes on disk (0 in RAM).
+    pub fn disk_bytes(&self) -> u64 {
+        match &self.place {
+            Place::Ram => 0,
+            Place::Dir(dir) => dir_size(dir),
+        }
+    }
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// The (key, revision) of every document of the build `CURRENT` names under `root`, read
+/// without a writer and without catching up: what a restarted server would serve.
+pub fn inspect(root: &Path) -> Result<Vec<(String, u64)>, Error> {
+    let current =
+        std::fs::read_to_string(root.join("CURRENT")).map_err(|e| Error::Io(e.to_string()))?;
+    let index = Index::open_in_dir(root.join(current.trim())).map_err(tantivy_err)?;
+    let schema = index.schema();
+    let (key, revision) = (
+        schema.get_field("key").map_err(tantivy_err)?,
+        schema.get_field("revision").map_err(tantivy_err)?,
+    );
+    let reader: IndexReader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+        .map_err(tantivy_err)?;
+    dump(&reader, key, revision)
+}
+
+fn dump(
+    reader: &IndexReader,
+    key: tantivy::schema::Field,
+    revision: tantivy::schema::Field,
+) -> Result<Vec<(String, u64)>, Error> {
+    use tantivy::schema::Value as _;
+    let searcher = reader.searcher();
+    let mut out = Vec::new();
+    for segment in searcher.segment_readers() {
+        let store = segment.get_store_reader(64).map_err(tantivy_err)?;
+        for doc_id in 0..segment.max_doc() {
+            if segment.alive_bitset().is_some_and(|a| !a.is_alive(doc_id)) {
+                continue;
+            }
+            let doc: TantivyDocument = store.get(doc_id).map_err(tantivy_err)?;
+            out.push((
+                doc.get_first(key)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+                doc.get_first(revision)
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(0),
+            ));
+        }
+    }
+    out.sort();
+    Ok(out)
+}

@@ -1,0 +1,156 @@
+//! The index's tantivy schema, derived from the content types: fixed keyword fields, one text
+//! field per (language, boost tier), and the fingerprint that names an index build.
+
+use std::collections::BTreeSet;
+
+use sha2::{Digest, Sha256};
+use tantivy::schema::{
+    FAST, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
+    TextFieldIndexing, TextOptions,
+};
+
+use super::analyzer::{ANALYZER_VERSION, Lang};
+use crate::schema::Registry;
+
+/// Views of an item a document can hold.
+pub const PUBLISHED: &str = "published";
+pub const WORKING: &str = "working";
+
+/// Handles of every field of the index.
+#[derive(Clone)]
+pub struct Layout {
+    pub schema: Schema,
+    /// `uid.locale.view`: one document per (item, locale, view).
+    pub key: Field,
+    pub uid: Field,
+    pub ctype: Field,
+    pub site: Field,
+    /// `*` for shared types, else the site (what site filters and site-bound tokens match).
+    pub scope: Field,
+    pub locale: Field,
+    pub view: Field,
+    pub visibility: Field,
+    pub state: Field,
+    pub revision: Field,
+    pub slug: Field,
+    pub title: Field,
+    /// The searchable text other than the title, stored for snippets.
+    pub body: Field,
+    /// `field=value` terms of filterable fields.
+    pub filter: Field,
+    /// `/field/value` facets.
+    pub facets: Field,
+    /// Boost of each tier; `text[lang][i]` holds the text of fields searchable with `tiers[i]`.
+    pub tiers: Vec<f32>,
+    pub langs: Vec<Lang>,
+    text: Vec<(Lang, Vec<Field>)>,
+}
+
+impl Layout {
+    pub fn new(schemas: &Registry, locales: &[String]) -> Layout {
+        let tiers = boost_tiers(schemas);
+        let langs: Vec<Lang> = locales
+            .iter()
+            .map(|l| Lang::of_locale(l))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut b = Schema::builder();
+        let key = b.add_text_field("key", STRING | STORED);
+        let uid = b.add_text_field("uid", STRING | STORED);
+        let ctype = b.add_text_field("ctype", STRING | STORED);
+        let site = b.add_text_field("site", STRING | STORED);
+        let scope = b.add_text_field("scope", STRING);
+        let locale = b.add_text_field("locale", STRING | STORED);
+        let view = b.add_text_field("view", STRING | STORED);
+        let visibility = b.add_text_field("visibility", STRING);
+        let state = b.add_text_field("state", STRING | STORED);
+        let revision = b.add_u64_field("revision", INDEXED | STORED | FAST);
+        let slug = b.add_text_field("slug", STORED);
+        let title = b.add_text_field("title", STORED);
+        let body = b.add_text_field("body", STORED);
+        let filter = b.add_text_field("filter", STRING);
+        let facets = b.add_facet_field("facets", FacetOptions::default());
+        let mut text = Vec::new();
+        for lang in &langs {
+            let options = TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(lang.tokenizer_name())
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            );
+            let fields = (0..tiers.len())
+                .map(|i| b.add_text_field(&format!("text_{}_{i}", lang.code()), options.clone()))
+                .collect();
+            text.push((*lang, fields));
+        }
+        Layout {
+            schema: b.build(),
+            key,
+            uid,
+            ctype,
+            site,
+            scope,
+            locale,
+            view,
+            visibility,
+            state,
+            revision,
+            slug,
+            title,
+            body,
+            filter,
+            facets,
+            tiers,
+            langs,
+            text,
+        }
+    }
+
+    /// The text fields of `lang`, one per tier.
+    pub fn text_fields(&self, lang: Lang) -> &[Field] {
+        self.text
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .map(|(_, f)| f.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// The tier index of a field boost.
+    pub fn tier_of(&self, boost: f32) -> Option<usize> {
+        self.tiers.iter().position(|t| *t == boost)
+    }
+}
+
+/// Distinct boosts of searchable fields, highest first.
+fn boost_tiers(schemas: &Registry) -> Vec<f32> {
+    let mut tiers: Vec<f32> = Vec::new();
+    for ct in schemas.types() {
+        for b in ct.fields.iter().filter_map(|f| f.searchable) {
+            if !tiers.contains(&b) {
+                tiers.push(b);
+            }
+        }
+    }
+    tiers.sort_by(|a, b| b.total_cmp(a));
+    if tiers.is_empty() {
+        tiers.push(1.0);
+    }
+    tiers
+}
+
+/// Names an index build: the analyzer version, the content types and the locales. A change to
+/// any of them means a fresh index, rebuilt from SurrealDB at start.
+pub fn fingerprint(schemas: &Registry, locales: &[String]) -> String {
+    let mut h = Sha256::new();
+    h.update(format!("analyzer {ANALYZER_VERSION}\n"));
+    h.update(format!("index layout {LAYOUT_VERSION}\n"));
+    for ct in schemas.types() {
+        h.update(serde_json::to_vec(ct).unwrap_or_default());
+        h.update(b"\n");
+    }
+    h.update(locales.join(","));
+    hex::encode(&h.finalize()[..8])
+}
+
+/// Bump when the fields above or what documents hold changes.
+const LAYOUT_VERSION: u32 = 1;

@@ -1,0 +1,283 @@
+//! Running a checked request on an index: the reader's permissions and the filters inside
+//! the tantivy query, words ANDed (each word: exact terms per boost tier, plus typo matches
+//! scored below them), phrases, a fallback to any word when all of them match nothing,
+//! counts, facets, and snippets for the returned hits only.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+};
+use tantivy::schema::{Facet, Field, IndexRecordOption, Value as _};
+use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
+
+use super::Error;
+use super::analyzer::Lang;
+use super::index::SearchIndex;
+use super::layout::{Layout, PUBLISHED, WORKING};
+use super::parse::{Part, QueryTerm, parse};
+use super::request::{SearchRequest, View};
+use super::snippet::{Matcher, snippet};
+use crate::principal::Principal;
+use crate::schema::Visibility;
+
+/// Weight of a typo match relative to the tier's boost (an exact match's BM25 score is
+/// usually well above 1, so typo-only hits rank below exact ones).
+const FUZZY_WEIGHT: f32 = 0.2;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Hit {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub ctype: String,
+    pub site: String,
+    pub locale: String,
+    pub view: String,
+    pub slug: String,
+    pub title: String,
+    pub snippet: String,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SearchResult {
+    pub hits: Vec<Hit>,
+    pub total: usize,
+    pub facets: BTreeMap<String, BTreeMap<String, u64>>,
+    /// `all` when every word matched; `any` when nothing matched them all and the search fell
+    /// back to documents with any of them.
+    pub matched: &'static str,
+}
+
+fn keyword(field: Field, value: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, value),
+        IndexRecordOption::Basic,
+    ))
+}
+
+/// A clause that must hold without adding to the score.
+fn filter(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
+    (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)))
+}
+
+fn any_of(field: Field, values: &[&str]) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(
+        values
+            .iter()
+            .map(|v| (Occur::Should, keyword(field, v)))
+            .collect(),
+    ))
+}
+
+/// Who may see what, and the request's own restrictions, as filter clauses.
+pub fn scope_clauses(
+    layout: &Layout,
+    request: &SearchRequest,
+    who: &Principal,
+) -> Vec<(Occur, Box<dyn Query>)> {
+    let mut clauses = Vec::new();
+    let types: Vec<&str> = request.types.iter().map(String::as_str).collect();
+    clauses.push(filter(any_of(layout.ctype, &types)));
+    clauses.push(filter(keyword(layout.locale, &request.locale)));
+    if let Some(site) = &request.site {
+        clauses.push(filter(any_of(layout.scope, &["*", site])));
+    }
+    match request.view {
+        View::Published => {
+            clauses.push(filter(keyword(layout.view, PUBLISHED)));
+            let levels: &[&str] = match who.visibility() {
+                Visibility::Public => &["public"],
+                Visibility::Members => &["public", "members"],
+            };
+            clauses.push(filter(any_of(layout.visibility, levels)));
+        }
+        View::Working => clauses.push(filter(keyword(layout.view, WORKING))),
+    }
+    for (field, values) in &request.filters {
+        let terms: Vec<String> = values.iter().map(|v| format!("{field}={v}")).collect();
+        let terms: Vec<&str> = terms.iter().map(String::as_str).collect();
+        clauses.push(filter(any_of(layout.filter, &terms)));
+    }
+    clauses
+}
+
+/// One word: its exact term in every tier (boosted), and typo matches at a lower weight.
+fn word_query(layout: &Layout, fields: &[Field], t: &QueryTerm) -> Box<dyn Query> {
+    let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for (field, boost) in fields.iter().zip(&layout.tiers) {
+        let term = Term::from_field_text(*field, &t.term);
+        should.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(
+                Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+                *boost,
+            )),
+        ));
+        if t.fuzzy > 0 {
+            should.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    Box::new(FuzzyTermQuery::new(term, t.fuzzy, true)),
+                    boost * FUZZY_WEIGHT,
+                )),
+            ));
+        }
+    }
+    Box::new(BooleanQuery::new(should))
+}
+
+fn phrase_query(layout: &Layout, fields: &[Field], terms: &[QueryTerm]) -> Box<dyn Query> {
+    let should = fields
+        .iter()
+        .zip(&layout.tiers)
+        .map(|(field, boost)| {
+            let terms = terms
+                .iter()
+                .map(|t| Term::from_field_text(*field, &t.term))
+                .collect();
+            let q: Box<dyn Query> =
+                Box::new(BoostQuery::new(Box::new(PhraseQuery::new(terms)), *boost));
+            (Occur::Should, q)
+        })
+        .collect();
+    Box::new(BooleanQuery::new(should))
+}
+
+fn part_query(layout: &Layout, fields: &[Field], part: &Part) -> Box<dyn Query> {
+    match part {
+        Part::Term(t) => word_query(layout, fields, t),
+        Part::Phrase(ts) => phrase_query(layout, fields, ts),
+    }
+}
+
+/// The text part of the query: every part required (`all`), or at least one (`any`).
+fn text_query(layout: &Layout, lang: Lang, parts: &[Part], all: bool) -> Box<dyn Query> {
+    let fields = layout.text_fields(lang);
+    let occur = if all { Occur::Must } else { Occur::Should };
+    Box::new(BooleanQuery::new(
+        parts
+            .iter()
+            .map(|p| (occur, part_query(layout, fields, p)))
+            .collect(),
+    ))
+}
+
+fn stored(doc: &TantivyDocument, field: Field) -> &str {
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+}
+
+/// Run `request` for `who` on `index`. Blocking: call it off the async workers.
+pub fn run(
+    index: &SearchIndex,
+    request: &SearchRequest,
+    who: &Principal,
+) -> Result<SearchResult, Error> {
+    let layout = &index.layout;
+    let lang = Lang::of_locale(&request.locale);
+    let parts = parse(&request.q, lang);
+    let searcher = index.reader.searcher();
+    let mut result = SearchResult {
+        hits: Vec::new(),
+        total: 0,
+        facets: request
+            .facets
+            .iter()
+            .map(|f| (f.clone(), BTreeMap::new()))
+            .collect(),
+        matched: "all",
+    };
+    if parts.is_empty() {
+        return Ok(result);
+    }
+    let scope = || scope_clauses(layout, request, who);
+    let build = |all: bool| -> Box<dyn Query> {
+        let mut clauses = scope();
+        clauses.push((Occur::Must, text_query(layout, lang, &parts, all)));
+        Box::new(BooleanQuery::new(clauses))
+    };
+    let mut query = build(true);
+    let mut found = execute(&searcher, layout, &*query, request)?;
+    if found.0 == 0 && parts.len() > 1 {
+        query = build(false);
+        found = execute(&searcher, layout, &*query, request)?;
+        result.matched = "any";
+    }
+    let (total, top, facets) = found;
+    result.total = total;
+    for (name, counts) in facets {
+        result.facets.insert(name, counts);
+    }
+    let terms: Vec<QueryTerm> = parts.iter().flat_map(|p| p.terms().to_vec()).collect();
+    let mut matcher = Matcher::new(&terms);
+    let mut analyzer = lang.analyzer();
+    for (score, address) in top {
+        let doc: TantivyDocument = searcher
+            .doc(address)
+            .map_err(|e| Error::Index(e.to_string()))?;
+        let body = stored(&doc, layout.body);
+        result.hits.push(Hit {
+            id: stored(&doc, layout.uid).to_owned(),
+            ctype: stored(&doc, layout.ctype).to_owned(),
+            site: stored(&doc, layout.site).to_owned(),
+            locale: stored(&doc, layout.locale).to_owned(),
+            view: stored(&doc, layout.view).to_owned(),
+            slug: stored(&doc, layout.slug).to_owned(),
+            title: stored(&doc, layout.title).to_owned(),
+            snippet: snippet(body, &mut analyzer, &mut matcher),
+            score,
+        });
+    }
+    Ok(result)
+}
+
+type Found = (
+    usize,
+    Vec<(f32, DocAddress)>,
+    Vec<(String, BTreeMap<String, u64>)>,
+);
+
+fn execute(
+    searcher: &Searcher,
+    layout: &Layout,
+    query: &dyn Query,
+    request: &SearchRequest,
+) -> Result<Found, Error> {
+    let top = TopDocs::with_limit(request.limit)
+        .and_offset(request.offset)
+        .order_by_score();
+    let err = |e: tantivy::TantivyError| Error::Index(e.to_string());
+    if request.facets.is_empty() {
+        let (top, total) = searcher.search(query, &(top, Count)).map_err(err)?;
+        return Ok((total, top, Vec::new()));
+    }
+    let mut facets =
+        FacetCollector::for_field(layout.schema.get_field_name(layout.facets).to_owned());
+    for name in &request.facets {
+        facets.add_facet(Facet::from_path([name.as_str()]));
+    }
+    let (top, total, counts) = searcher.search(query, &(top, Count, facets)).map_err(err)?;
+    let by_field = request
+        .facets
+        .iter()
+        .map(|name| {
+            let counts: BTreeMap<String, u64> = counts
+                .get(Facet::from_path([name.as_str()]))
+                .map(|(facet, n)| {
+                    let value = facet
+                        .to_path()
+                        .last()
+                        .map(|s| s.to_string())
+                        .unwrap_or_default();
+                    (value, n)
+                })
+                .collect();
+            (name.clone(), counts)
+        })
+        .collect();
+    Ok((total, top, by_field))
+}

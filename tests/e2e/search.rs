@@ -1,0 +1,555 @@
+//! Search through the API: the index follows writes, permissions inside the query (hits,
+//! totals, facets, suggestions), language handling, and bad queries.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::harness::{TestApp, eventually};
+
+fn article(slug: &str, title: &str, body: &str, topics: &[&str], visibility: &str) -> Value {
+    json!({"fields": {
+        "title": title, "slug": slug, "summary": format!("About {title}."),
+        "body": [{"type": "paragraph", "props": {"text": body}}],
+        "topics": topics, "phase": "primary", "visibility": visibility,
+    }})
+}
+
+async fn search(app: &TestApp, token: Option<&str>, query: &str) -> (u16, Value) {
+    let mut req = app.get(&format!("/api/v1/search?{query}"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+fn slugs(body: &Value) -> Vec<String> {
+    body["data"]
+        .as_array()
+        .map(|hits| {
+            hits.iter()
+                .map(|h| h["slug"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Three public articles, one members-only, one draft; the index caught up.
+async fn seeded() -> TestApp {
+    let app = TestApp::spawn().await;
+    for (slug, title, body, topics, vis) in [
+        (
+            "talk",
+            "Oracy across the school",
+            "Work on oracy gave pupils structured opportunities to speak at length.",
+            &["student-voice", "curriculum"][..],
+            "public",
+        ),
+        (
+            "allotment",
+            "The school allotment",
+            "A school allotment, run jointly with a local food co-operative, became a focus for science.",
+            &["partnerships"][..],
+            "public",
+        ),
+        (
+            "governors",
+            "Co-operative governance",
+            "Members of the cooperative elect the governing body; democracy in practice.",
+            &["governance", "democracy"][..],
+            "public",
+        ),
+        (
+            "members-oracy",
+            "Oracy for members",
+            "Members-only notes on oracy and the coop model.",
+            &["student-voice"][..],
+            "members",
+        ),
+    ] {
+        app.publish_new("practice_article", article(slug, title, body, topics, vis))
+            .await;
+    }
+    app.create(
+        "practice_article",
+        article(
+            "draft",
+            "Oracy draft",
+            "Unpublished oracy plans.",
+            &["curriculum"],
+            "public",
+        ),
+    )
+    .await;
+    app.app.search.catch_up().await.unwrap();
+    app
+}
+
+#[tokio::test]
+async fn a_published_write_becomes_searchable_through_the_follower() {
+    let app = TestApp::spawn().await;
+    let (status, body) = search(&app, None, "q=mutualism").await;
+    assert_eq!(
+        (status, body["meta"]["total"].as_u64()),
+        (200, Some(0)),
+        "{body}"
+    );
+    let id = app
+        .publish_new(
+            "practice_article",
+            article(
+                "mutual",
+                "Mutualism",
+                "A form of mutualism between schools.",
+                &["trusts"],
+                "public",
+            ),
+        )
+        .await;
+    // No catch_up here: the follower woken by the commit must index it.
+    let hit = eventually(Duration::from_secs(5), || async {
+        let (_, body) = search(&app, None, "q=mutualism").await;
+        (body["meta"]["total"] == 1).then_some(body)
+    })
+    .await
+    .expect("the article is found within 5 s");
+    let h = &hit["data"][0];
+    assert_eq!(h["id"], id.as_str());
+    assert_eq!(h["type"], "practice_article");
+    assert_eq!(h["view"], "published");
+    assert_eq!(h["locale"], "en");
+    assert_eq!(h["slug"], "mutual");
+    assert_eq!(h["title"], "Mutualism");
+    assert!(h["score"].as_f64().unwrap() > 0.0);
+    assert!(
+        h["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>mutualism</mark>"),
+        "{h}"
+    );
+    assert!(hit["meta"]["took_ms"].as_f64().is_some());
+    // The metrics report the follower caught up.
+    let metrics = app
+        .get("/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("cms_search_index_lag_events 0"),
+        "{metrics}"
+    );
+    // Trashing takes it out again.
+    app.admin(
+        Method::DELETE,
+        &format!("/api/v1/manage/practice_article/{id}"),
+    )
+    .send()
+    .await
+    .unwrap();
+    let gone = eventually(Duration::from_secs(5), || async {
+        let (_, body) = search(&app, None, "q=mutualism").await;
+        (body["meta"]["total"] == 0).then_some(())
+    })
+    .await;
+    assert!(gone.is_some(), "a trashed item leaves the index");
+}
+
+#[tokio::test]
+async fn readers_see_only_what_they_may_in_hits_totals_facets_and_suggestions() {
+    let app = seeded().await;
+    let member = app.user_session("m@example.org", "member").await;
+    let editor = app.user_session("e@example.org", "editor").await;
+    let q = "q=oracy&facets=topics,visibility";
+
+    let (status, anon) = search(&app, None, q).await;
+    assert_eq!(status, 200, "{anon}");
+    assert_eq!(slugs(&anon), ["talk"]);
+    assert_eq!(anon["meta"]["total"], 1);
+    assert_eq!(anon["meta"]["facets"]["visibility"], json!({"public": 1}));
+    assert_eq!(
+        anon["meta"]["facets"]["topics"],
+        json!({"curriculum": 1, "student-voice": 1})
+    );
+
+    let (_, mem) = search(&app, Some(&member), q).await;
+    let mut found = slugs(&mem);
+    found.sort();
+    assert_eq!(found, ["members-oracy", "talk"]);
+    assert_eq!(
+        mem["meta"]["facets"]["visibility"],
+        json!({"members": 1, "public": 1})
+    );
+    assert_eq!(mem["meta"]["facets"]["topics"]["student-voice"], 2);
+
+    // Working copies: editors only, drafts included; others are refused.
+    let (_, work) = search(&app, Some(&editor), &format!("{q}&view=working")).await;
+    let mut found = slugs(&work);
+    found.sort();
+    assert_eq!(found, ["draft", "members-oracy", "talk"]);
+    assert!(
+        work["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["view"] == "working")
+    );
+    let (status, body) = search(&app, Some(&member), "q=oracy&view=working").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    let (status, _) = search(&app, None, "q=oracy&view=working").await;
+    assert_eq!(status, 403);
+
+    // A public-visibility API token is an anonymous reader; a members token a member.
+    for (visibility, expected) in [("public", 1), ("members", 2)] {
+        let resp = app
+            .admin(Method::POST, "/api/v1/tokens")
+            .json(&json!({"name": visibility, "access": "read", "visibility": visibility}))
+            .send()
+            .await
+            .unwrap();
+        let created: Value = resp.json().await.unwrap();
+        let token = created["data"]["token"].as_str().expect("token").to_owned();
+        let (_, body) = search(&app, Some(&token), q).await;
+        assert_eq!(
+            body["meta"]["total"], expected,
+            "{visibility} token: {body}"
+        );
+    }
+
+    // Suggestions follow the same rules.
+    let suggest = |token: Option<String>| {
+        let app = &app;
+        async move {
+            let mut req = app.get("/api/v1/search/suggest?q=orac");
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            let body: Value = req.send().await.unwrap().json().await.unwrap();
+            let mut titles: Vec<String> = body["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["text"].as_str().unwrap().to_owned())
+                .collect();
+            titles.sort();
+            titles
+        }
+    };
+    assert_eq!(suggest(None).await, ["Oracy across the school"]);
+    assert_eq!(
+        suggest(Some(member.clone())).await,
+        ["Oracy across the school", "Oracy for members"]
+    );
+}
+
+#[tokio::test]
+async fn spellings_stems_typos_phrases_and_filters() {
+    let app = seeded().await;
+    for q in [
+        "co-op",
+        "coop",
+        "cooperative",
+        "co-operative",
+        "Co-operatives",
+    ] {
+        let (_, body) = search(&app, None, &format!("q={q}")).await;
+        let mut found = slugs(&body);
+        found.sort();
+        assert_eq!(found, ["allotment", "governors"], "q={q}");
+    }
+    // Stems: "allotments" finds "allotment"; typos from five letters.
+    let (_, body) = search(&app, None, "q=allotments").await;
+    assert_eq!(slugs(&body), ["allotment"]);
+    let (_, body) = search(&app, None, "q=alotment").await;
+    assert_eq!(slugs(&body), ["allotment"], "a typo");
+    assert!(
+        body["data"][0]["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>allotment</mark>"),
+        "the fuzzy match is highlighted: {body}"
+    );
+    // Exact matches rank above typo matches.
+    let (_, body) = search(&app, Some(&app.app.token), "q=oracy").await;
+    assert_eq!(body["meta"]["total"], 2);
+    // Phrases.
+    let (_, body) = search(&app, None, "q=%22governing%20body%22").await;
+    assert_eq!(slugs(&body), ["governors"]);
+    let (_, body) = search(&app, None, "q=%22body%20governing%22").await;
+    assert_eq!(body["meta"]["total"], 0, "word order matters in a phrase");
+    // AND by default, with a fallback to any word.
+    let (_, body) = search(&app, None, "q=allotment%20democracy").await;
+    assert_eq!(body["meta"]["matched"], "any");
+    assert_eq!(body["meta"]["total"], 2);
+    let (_, body) = search(&app, None, "q=cooperative%20democracy").await;
+    assert_eq!(
+        (body["meta"]["matched"].as_str(), slugs(&body)),
+        (Some("all"), vec!["governors".to_owned()])
+    );
+    // Filters.
+    let (_, body) = search(&app, None, "q=school&filter[topics]=partnerships").await;
+    assert_eq!(slugs(&body), ["allotment"]);
+    let (_, body) = search(
+        &app,
+        None,
+        "q=oracy&filter[topics][in]=governance,curriculum",
+    )
+    .await;
+    assert_eq!(slugs(&body), ["talk"]);
+    // Snippets are escaped HTML with only <mark> added.
+    let id = app
+        .publish_new(
+            "practice_article",
+            article(
+                "xss",
+                "Escaping",
+                "Oracy <script>alert(1)</script> & more",
+                &[],
+                "public",
+            ),
+        )
+        .await;
+    app.app.search.catch_up().await.unwrap();
+    let (_, body) = search(&app, None, "q=escaping%20oracy").await;
+    let hit = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    let snippet = hit["snippet"].as_str().unwrap();
+    assert!(
+        snippet.contains("&lt;script&gt;") && !snippet.contains("<script"),
+        "{snippet}"
+    );
+}
+
+#[tokio::test]
+async fn welsh_is_searched_with_its_own_analyzer() {
+    let app = TestApp::spawn().await;
+    let item = app
+        .create(
+            "practice_article",
+            article(
+                "llais",
+                "Student voice",
+                "Pupils speak up.",
+                &["student-voice"],
+                "public",
+            ),
+        )
+        .await;
+    let id = item["sys"]["id"].as_str().unwrap().to_owned();
+    let etag = app
+        .admin(
+            Method::GET,
+            &format!("/api/v1/manage/practice_article/{id}?locale=cy"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .headers()
+        .get("etag")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let resp = app
+        .admin(Method::PATCH, &format!("/api/v1/manage/practice_article/{id}?locale=cy"))
+        .header("if-match", etag)
+        .json(&json!({"fields": {"title": "Llais y disgyblion", "summary": "Ysgolion cydweithredol yn gwrando.", "slug": "llais"}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
+    app.action("practice_article", &id, "publish", "en").await;
+    app.action("practice_article", &id, "publish", "cy").await;
+    app.app.search.catch_up().await.unwrap();
+    let (_, body) = search(&app, None, "q=disgyblion&locale=cy").await;
+    assert_eq!(slugs(&body), ["llais"]);
+    assert_eq!(body["data"][0]["locale"], "cy");
+    // "co-op" meets the Welsh word for co-operative.
+    let (_, body) = search(&app, None, "q=co-op&locale=cy").await;
+    assert_eq!(slugs(&body), ["llais"]);
+    // The default locale is English: the Welsh words are not there.
+    let (_, body) = search(&app, None, "q=disgyblion").await;
+    assert_eq!(body["meta"]["total"], 0);
+}
+
+#[tokio::test]
+async fn bad_queries_get_a_400_with_a_code_and_never_a_5xx() {
+    let app = seeded().await;
+    let long = "a".repeat(10_000);
+    for (query, code) in [
+        ("", "empty_query"),
+        ("q=", "empty_query"),
+        ("q=%20%20", "empty_query"),
+        (&format!("q={long}")[..], "query_too_long"),
+        ("q=oracy&facets=title", "unknown_facet"),
+        ("q=oracy&facets=nope", "unknown_facet"),
+        ("q=oracy&filter[nope]=x", "unknown_filter"),
+        ("q=oracy&filter[topics][gt]=x", "unsupported_operator"),
+        ("q=oracy&limit=101", "invalid_limit"),
+        ("q=oracy&limit=0", "invalid_limit"),
+        ("q=oracy&limit=x", "invalid_limit"),
+        ("q=oracy&offset=-1", "invalid_offset"),
+        ("q=oracy&type=nope", "unknown_type"),
+        ("q=oracy&site=nope", "unknown_site"),
+        ("q=oracy&locale=fr", "unknown_locale"),
+        ("q=oracy&view=all", "invalid_view"),
+        ("q=oracy&sort=title", "unknown_parameter"),
+    ] {
+        let (status, body) = search(&app, None, query).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (400, Some(code)),
+            "{query}: {body}"
+        );
+    }
+    // Syntax characters and unbalanced quotes are just text.
+    for q in [
+        "%22oracy",
+        "oracy%22%22%22",
+        "title:oracy",
+        "(oracy",
+        "oracy~2^3",
+        "%2B-*%3F%5B%5D%7B%7D%5C%2F!",
+        "AND%20OR%20NOT",
+        &"x%20".repeat(300),
+    ] {
+        let (status, body) = search(&app, None, &format!("q={q}")).await;
+        assert_eq!(status, 200, "q={q}: {body}");
+    }
+    let (_, body) = search(&app, None, "q=%22oracy").await;
+    assert_eq!(slugs(&body), ["talk"]);
+}
+
+/// What the database implies the index holds: a working document per (item, locale) not in
+/// the trash, a published one per delivery row, each with its revision.
+async fn implied_documents(data_dir: &std::path::Path) -> Vec<(String, u64)> {
+    let defaults = cms::config::Config::default();
+    let store = cms::storage::Store::open(&cms::storage::StoreOptions {
+        url: format!("surrealkv://{}", data_dir.join("db").display()),
+        namespace: defaults.storage.namespace.clone(),
+        database: defaults.storage.database.clone(),
+        block_cache_bytes: 8 << 20,
+        memtable_bytes: 8 << 20,
+        username: String::new(),
+        password: String::new(),
+    })
+    .await
+    .unwrap();
+    let mut outcome = store
+        .run(
+            "SELECT uid, locale, revision FROM working WHERE state != 'trashed';
+             SELECT uid, locale, revision FROM delivery;",
+            Value::Null,
+        )
+        .await
+        .unwrap();
+    let mut docs = Vec::new();
+    for (i, view) in [(0, "working"), (1, "published")] {
+        for row in outcome.rows(i).unwrap() {
+            docs.push((
+                format!(
+                    "{}.{}.{view}",
+                    row["uid"].as_str().unwrap(),
+                    row["locale"].as_str().unwrap()
+                ),
+                row["revision"].as_u64().unwrap(),
+            ));
+        }
+    }
+    store.close().await.unwrap();
+    docs.sort();
+    docs
+}
+
+#[tokio::test]
+async fn after_a_sigkill_during_writes_the_index_matches_the_database() {
+    use crate::harness::{ChildServer, TOKEN};
+    let dir = tempfile::tempdir().unwrap();
+    let server = ChildServer::start(dir.path(), &[]);
+    let url = server.url.clone();
+    let writes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = writes.clone();
+    // A stream of creates, publishes and edits until the server dies.
+    let writer = tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        for i in 0.. {
+            let body = article(
+                &format!("a{i}"),
+                &format!("Article {i}"),
+                "Oracy and mutualism.",
+                &["research"],
+                "public",
+            );
+            let Ok(resp) = client
+                .post(format!("{url}/api/v1/manage/practice_article"))
+                .bearer_auth(TOKEN)
+                .json(&body)
+                .send()
+                .await
+            else {
+                break;
+            };
+            let Ok(created) = resp.json::<Value>().await else {
+                break;
+            };
+            let id = created["data"]["sys"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if i % 2 == 0 {
+                let _ = client
+                    .post(format!("{url}/api/v1/manage/practice_article/{id}/publish"))
+                    .bearer_auth(TOKEN)
+                    .send()
+                    .await;
+            }
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    let enough = eventually(Duration::from_secs(60), || async {
+        (writes.load(std::sync::atomic::Ordering::Relaxed) >= 40).then_some(())
+    })
+    .await;
+    assert!(enough.is_some(), "writes go through");
+    server.kill();
+    let _ = writer.await;
+
+    let server = ChildServer::start(dir.path(), &[]);
+    let client = reqwest::Client::new();
+    let caught_up = eventually(Duration::from_secs(30), || async {
+        let body: Value = client
+            .get(format!("{}/api/v1/admin/reindex", server.url))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        (body["meta"]["status"]["lag_events"] == 0).then_some(())
+    })
+    .await;
+    assert!(caught_up.is_some(), "the restarted server catches up");
+    assert!(server.terminate().success());
+    let indexed = cms::search::inspect(&dir.path().join("search")).unwrap();
+    let implied = implied_documents(dir.path()).await;
+    assert!(implied.len() >= 60, "{} documents", implied.len());
+    assert_eq!(
+        indexed, implied,
+        "the index holds exactly what the database implies"
+    );
+}
