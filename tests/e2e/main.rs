@@ -13,6 +13,7 @@ mod openapi;
 mod outbox;
 mod process;
 mod props;
+mod relevance;
 mod revisions;
 mod roles;
 mod schedule;

@@ -9,7 +9,7 @@ use tantivy::tokenizer::{
 };
 
 /// Bump when anything here changes what terms a text yields: the index is rebuilt at start.
-pub const ANALYZER_VERSION: u32 = 1;
+pub const ANALYZER_VERSION: u32 = 2;
 
 /// The languages the index has analyzers for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -43,16 +43,38 @@ impl Lang {
         }
     }
 
+    /// Name of the tokenizer of the unstemmed ("raw") field.
+    pub fn raw_tokenizer_name(self) -> &'static str {
+        match self {
+            Lang::English => "cms_en_raw",
+            Lang::Welsh => "cms_cy_raw",
+        }
+    }
+
+    /// The full analyzer: words, folding, co-operative normalization, stemming (English).
     pub fn analyzer(self) -> TextAnalyzer {
-        let base = TextAnalyzer::builder(WordTokenizer::default())
+        match self {
+            Lang::English => self
+                .raw_builder()
+                .filter_dynamic(Stemmer::new(Language::English))
+                .build(),
+            Lang::Welsh => self.raw_builder().build(),
+        }
+    }
+
+    /// The same without stemming: what typo tolerance compares (a typo can change a stem:
+    /// "mutualsim" is one transposition from "mutualism" but far from its stem "mutual").
+    pub fn raw_analyzer(self) -> TextAnalyzer {
+        self.raw_builder().build()
+    }
+
+    fn raw_builder(self) -> tantivy::tokenizer::TextAnalyzerBuilder {
+        TextAnalyzer::builder(WordTokenizer::default())
             .filter(RemoveLongFilter::limit(48))
             .filter(LowerCaser)
             .filter(AsciiFoldingFilter)
-            .filter(CoopFilter { lang: self });
-        match self {
-            Lang::English => base.filter(Stemmer::new(Language::English)).build(),
-            Lang::Welsh => base.build(),
-        }
+            .filter(CoopFilter { lang: self })
+            .dynamic()
     }
 }
 

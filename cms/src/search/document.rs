@@ -69,7 +69,9 @@ pub fn build(
         .and_then(Value::as_str)
         .unwrap_or_default();
     doc.add_text(layout.title, title);
-    let text_fields = layout.text_fields(Lang::of_locale(locale));
+    let lang = Lang::of_locale(locale);
+    let text_fields = layout.text_fields(lang);
+    let raw_field = layout.raw_field(lang);
     let mut body = String::new();
     for field in &ct.fields {
         let Some(value) = fields.get(&field.name) else {
@@ -84,6 +86,9 @@ pub fn build(
             if !text.is_empty() {
                 if field.name != ct.title_field {
                     body.push_str(&text);
+                }
+                if let Some(raw) = raw_field {
+                    doc.add_text(raw, &text);
                 }
                 doc.add_text(*target, text);
             }

@@ -60,6 +60,9 @@ impl SearchIndex {
             index
                 .tokenizers()
                 .register(lang.tokenizer_name(), lang.analyzer());
+            index
+                .tokenizers()
+                .register(lang.raw_tokenizer_name(), lang.raw_analyzer());
         }
         let cursor = index
             .load_metas()

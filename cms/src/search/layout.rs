@@ -44,6 +44,8 @@ pub struct Layout {
     pub tiers: Vec<f32>,
     pub langs: Vec<Lang>,
     text: Vec<(Lang, Vec<Field>)>,
+    /// Per language, all searchable text unstemmed (exact word forms and typo matching).
+    raw: Vec<(Lang, Field)>,
 }
 
 impl Layout {
@@ -72,7 +74,19 @@ impl Layout {
         let filter = b.add_text_field("filter", STRING);
         let facets = b.add_facet_field("facets", FacetOptions::default());
         let mut text = Vec::new();
+        let mut raw = Vec::new();
         for lang in &langs {
+            raw.push((
+                *lang,
+                b.add_text_field(
+                    &format!("raw_{}", lang.code()),
+                    TextOptions::default().set_indexing_options(
+                        TextFieldIndexing::default()
+                            .set_tokenizer(lang.raw_tokenizer_name())
+                            .set_index_option(IndexRecordOption::WithFreqs),
+                    ),
+                ),
+            ));
             let options = TextOptions::default().set_indexing_options(
                 TextFieldIndexing::default()
                     .set_tokenizer(lang.tokenizer_name())
@@ -103,6 +117,7 @@ impl Layout {
             tiers,
             langs,
             text,
+            raw,
         }
     }
 
@@ -113,6 +128,11 @@ impl Layout {
             .find(|(l, _)| *l == lang)
             .map(|(_, f)| f.as_slice())
             .unwrap_or(&[])
+    }
+
+    /// The unstemmed field of `lang`.
+    pub fn raw_field(&self, lang: Lang) -> Option<Field> {
+        self.raw.iter().find(|(l, _)| *l == lang).map(|(_, f)| *f)
     }
 
     /// The tier index of a field boost.
@@ -153,4 +173,4 @@ pub fn fingerprint(schemas: &Registry, locales: &[String]) -> String {
 }
 
 /// Bump when the fields above or what documents hold changes.
-const LAYOUT_VERSION: u32 = 1;
+const LAYOUT_VERSION: u32 = 2;

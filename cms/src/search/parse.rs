@@ -11,9 +11,11 @@ pub const MAX_TERMS: usize = 32;
 /// One word of the query after analysis.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryTerm {
+    /// Stemmed (English) or as analyzed (Welsh).
     pub term: String,
-    /// Edit distance allowed for typos: 0 under 5 letters typed, 1 from 5, 2 from 9 (and at
-    /// most 1 when the stem has fewer than 9 letters).
+    /// Folded and lower-cased, not stemmed.
+    pub raw: String,
+    /// Edit distance allowed for typos, by the word's letters: 0 under 5, 1 from 5, 2 from 9.
     pub fuzzy: u8,
 }
 
@@ -41,17 +43,15 @@ pub fn fuzzy_distance(typed: &str) -> u8 {
 }
 
 fn terms_of(lang: Lang, text: &str) -> Vec<QueryTerm> {
-    let mut analyzer = lang.analyzer();
-    analyze(&mut analyzer, text)
-        .into_iter()
-        .map(|Analyzed { term, from, to }| {
-            // By the letters typed; at most 1 when the stem is shorter than 9 letters
-            // ("allotment" -> "allot"), so that a short stem does not match unrelated words.
-            let typed = fuzzy_distance(&text[from..to]);
-            QueryTerm {
-                fuzzy: typed.min(fuzzy_distance(&term).max(1)),
-                term,
-            }
+    // Both analyzers share the tokenizer and filters up to stemming: tokens pair up.
+    let raw = analyze(&mut lang.raw_analyzer(), text);
+    let stemmed = analyze(&mut lang.analyzer(), text);
+    raw.into_iter()
+        .zip(stemmed)
+        .map(|(raw, Analyzed { term, .. })| QueryTerm {
+            fuzzy: fuzzy_distance(&raw.term),
+            raw: raw.term,
+            term,
         })
         .collect()
 }
@@ -116,9 +116,13 @@ mod tests {
             .iter()
             .map(|p| p.terms()[0].fuzzy)
             .collect();
-        // oracy -> oraci, mutualism -> mutual, democracy -> democraci, co-op -> cooper.
-        assert_eq!(d, [1, 1, 2, 1]);
-        assert_eq!(parse("coop", Lang::English)[0].terms()[0].fuzzy, 0);
+        // Counted on the folded word, after "co-op" became "cooperative".
+        assert_eq!(d, [1, 2, 2, 2]);
+        assert_eq!(parse("pupil", Lang::English)[0].terms()[0].fuzzy, 1);
+        assert_eq!(parse("talk", Lang::English)[0].terms()[0].fuzzy, 0);
+        let parts = parse("Mutualisms", Lang::English);
+        let t = &parts[0].terms()[0];
+        assert_eq!((t.raw.as_str(), t.term.as_str()), ("mutualisms", "mutual"));
     }
 
     #[test]

@@ -17,15 +17,17 @@ use super::Error;
 use super::analyzer::Lang;
 use super::index::SearchIndex;
 use super::layout::{Layout, PUBLISHED, WORKING};
-use super::parse::{Part, QueryTerm, parse};
+use super::parse::{Part, QueryTerm, fuzzy_distance, parse};
 use super::request::{SearchRequest, View};
 use super::snippet::{Matcher, snippet};
 use crate::principal::Principal;
 use crate::schema::Visibility;
 
-/// Weight of a typo match relative to the tier's boost (an exact match's BM25 score is
-/// usually well above 1, so typo-only hits rank below exact ones).
-const FUZZY_WEIGHT: f32 = 0.2;
+/// Constant score of a typo match (an exact match's BM25 score is usually well above it, so
+/// typo-only hits rank below exact ones).
+const FUZZY_WEIGHT: f32 = 0.3;
+/// Weight of the word's exact (unstemmed) form on top of its stem's score.
+const EXACT_WEIGHT: f32 = 1.0;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Hit {
@@ -104,10 +106,15 @@ pub fn scope_clauses(
     clauses
 }
 
-/// One word: its exact term in every tier (boosted), and typo matches at a lower weight.
-fn word_query(layout: &Layout, fields: &[Field], t: &QueryTerm) -> Box<dyn Query> {
+/// One word: its stem in every tier (boosted by the tier), its exact form in the unstemmed
+/// field, and typo matches of both at a lower weight.
+fn word_query(layout: &Layout, lang: Lang, t: &QueryTerm) -> Box<dyn Query> {
     let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    for (field, boost) in fields.iter().zip(&layout.tiers) {
+    // Typos of the stem too, per tier (so a typo in a title still ranks by the title's
+    // boost, and "democracy" meets "democratic" within two edits of their stems), at most
+    // one edit for stems under 9 letters.
+    let stem_fuzzy = t.fuzzy.min(fuzzy_distance(&t.term).max(1));
+    for (field, boost) in layout.text_fields(lang).iter().zip(&layout.tiers) {
         let term = Term::from_field_text(*field, &t.term);
         should.push((
             Occur::Should,
@@ -120,8 +127,27 @@ fn word_query(layout: &Layout, fields: &[Field], t: &QueryTerm) -> Box<dyn Query
             should.push((
                 Occur::Should,
                 Box::new(BoostQuery::new(
-                    Box::new(FuzzyTermQuery::new(term, t.fuzzy, true)),
+                    Box::new(FuzzyTermQuery::new(term, stem_fuzzy, true)),
                     boost * FUZZY_WEIGHT,
+                )),
+            ));
+        }
+    }
+    if let Some(raw) = layout.raw_field(lang) {
+        let term = Term::from_field_text(raw, &t.raw);
+        should.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(
+                Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+                EXACT_WEIGHT,
+            )),
+        ));
+        if t.fuzzy > 0 {
+            should.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    Box::new(FuzzyTermQuery::new(term, t.fuzzy, true)),
+                    FUZZY_WEIGHT,
                 )),
             ));
         }
@@ -146,21 +172,20 @@ fn phrase_query(layout: &Layout, fields: &[Field], terms: &[QueryTerm]) -> Box<d
     Box::new(BooleanQuery::new(should))
 }
 
-fn part_query(layout: &Layout, fields: &[Field], part: &Part) -> Box<dyn Query> {
+fn part_query(layout: &Layout, lang: Lang, part: &Part) -> Box<dyn Query> {
     match part {
-        Part::Term(t) => word_query(layout, fields, t),
-        Part::Phrase(ts) => phrase_query(layout, fields, ts),
+        Part::Term(t) => word_query(layout, lang, t),
+        Part::Phrase(ts) => phrase_query(layout, layout.text_fields(lang), ts),
     }
 }
 
 /// The text part of the query: every part required (`all`), or at least one (`any`).
 fn text_query(layout: &Layout, lang: Lang, parts: &[Part], all: bool) -> Box<dyn Query> {
-    let fields = layout.text_fields(lang);
     let occur = if all { Occur::Must } else { Occur::Should };
     Box::new(BooleanQuery::new(
         parts
             .iter()
-            .map(|p| (occur, part_query(layout, fields, p)))
+            .map(|p| (occur, part_query(layout, lang, p)))
             .collect(),
     ))
 }
@@ -213,8 +238,8 @@ pub fn run(
         result.facets.insert(name, counts);
     }
     let terms: Vec<QueryTerm> = parts.iter().flat_map(|p| p.terms().to_vec()).collect();
-    let mut matcher = Matcher::new(&terms);
-    let mut analyzer = lang.analyzer();
+    let mut matcher = Matcher::new(&terms, lang);
+    let mut analyzer = lang.raw_analyzer();
     for (score, address) in top {
         let doc: TantivyDocument = searcher
             .doc(address)
