@@ -154,12 +154,12 @@ impl Search {
         SearchRequest::from_query(raw, who, &self.deployment())
     }
 
-    /// Run a search off the async workers (at most `concurrency` at once).
-    pub async fn search(
-        &self,
-        request: SearchRequest,
-        who: Principal,
-    ) -> Result<SearchResult, Error> {
+    /// Run `job` on the live index on a blocking thread, at most `concurrency` at once.
+    async fn on_index<T, F>(&self, job: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&SearchIndex) -> Result<T, Error> + Send + 'static,
+    {
         let _permit = self
             .inner
             .permits
@@ -167,9 +167,19 @@ impl Search {
             .await
             .map_err(|_| Error::Index("search is shutting down".into()))?;
         let index = self.live();
-        tokio::task::spawn_blocking(move || query::run(&index, &request, &who))
+        tokio::task::spawn_blocking(move || job(&index))
             .await
             .map_err(|e| Error::Index(e.to_string()))?
+    }
+
+    /// Run a search off the async workers.
+    pub async fn search(
+        &self,
+        request: SearchRequest,
+        who: Principal,
+    ) -> Result<SearchResult, Error> {
+        self.on_index(move |index| query::run(index, &request, &who))
+            .await
     }
 
     /// Titles completing what the reader is typing (the last word as a prefix).
@@ -178,16 +188,8 @@ impl Search {
         request: SearchRequest,
         who: Principal,
     ) -> Result<Vec<Suggestion>, Error> {
-        let _permit = self
-            .inner
-            .permits
-            .acquire()
+        self.on_index(move |index| suggest::run(index, &request, &who))
             .await
-            .map_err(|_| Error::Index("search is shutting down".into()))?;
-        let index = self.live();
-        tokio::task::spawn_blocking(move || suggest::run(&index, &request, &who))
-            .await
-            .map_err(|e| Error::Index(e.to_string()))?
     }
 
     /// Apply every committed outbox event to the live index.
