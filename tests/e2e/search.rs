@@ -553,3 +553,81 @@ async fn after_a_sigkill_during_writes_the_index_matches_the_database() {
         "the index holds exactly what the database implies"
     );
 }
+
+#[tokio::test]
+async fn a_restart_keeps_the_index_and_a_schema_change_rebuilds_it() {
+    use crate::harness::{ChildServer, TOKEN};
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = dir.path().join("schemas");
+    std::fs::create_dir(&schemas).unwrap();
+    let source = concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas");
+    for entry in std::fs::read_dir(source).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), schemas.join(entry.file_name())).unwrap();
+    }
+    let data = dir.path().join("data");
+    let schemas_env = schemas.display().to_string();
+    let env = [("CMS_SCHEMAS__DIR", schemas_env.as_str())];
+    let current = || std::fs::read_to_string(data.join("search/CURRENT")).unwrap();
+    let server = ChildServer::start(&data, &env);
+    let client = reqwest::Client::new();
+    let resp = client
+        .post(format!("{}/api/v1/manage/practice_article", server.url))
+        .bearer_auth(TOKEN)
+        .json(&article(
+            "kept",
+            "Kept",
+            "Mutualism survives restarts.",
+            &[],
+            "public",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let first = current();
+    assert!(server.terminate().success());
+
+    let found = |url: String| {
+        let client = client.clone();
+        async move {
+            let body: Value = client
+                .get(format!("{url}/api/v1/search?q=mutualism&view=working"))
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body["meta"]["total"].as_u64()
+        }
+    };
+    let server = ChildServer::start(&data, &env);
+    assert_eq!(
+        current(),
+        first,
+        "an unchanged schema reopens the same index"
+    );
+    assert_eq!(found(server.url.clone()).await, Some(1));
+    assert!(server.terminate().success());
+
+    // A changed boost is a new layout: the index is rebuilt from the database at start.
+    let path = schemas.join("practice_article.toml");
+    let toml = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        toml.replacen("searchable = 2.0", "searchable = 2.5", 1),
+    )
+    .unwrap();
+    let server = ChildServer::start(&data, &env);
+    assert_ne!(current(), first, "a schema change builds a new index");
+    let log = server.log.lock().unwrap().join("\n");
+    assert!(log.contains("rebuilding the search index"), "{log}");
+    assert_eq!(
+        found(server.url.clone()).await,
+        Some(1),
+        "rebuilt from the database"
+    );
+    server.kill();
+}
