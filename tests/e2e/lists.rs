@@ -158,8 +158,9 @@ async fn cursor_pages_stay_correct_while_items_are_inserted() {
 
 #[tokio::test]
 async fn expand_is_batched_per_referenced_type() {
-    // Queries are counted: keep the scheduler's ticks out of the count.
-    let t = TestApp::spawn_with("[jobs]\ntick_ms = 3600000\n").await;
+    // Queries are counted: keep the scheduler's ticks and the search index's polls out of the
+    // count (the index catches up before counting).
+    let t = TestApp::spawn_with("[jobs]\ntick_ms = 3600000\n[search]\npoll_ms = 3600000\n").await;
     let mut schools = Vec::new();
     for n in 0..3 {
         schools.push(t.publish_new("school_profile", json!({"fields": {"name": format!("School {n}"), "slug": format!("school-{n}"), "town": "Hull"}})).await);
@@ -181,6 +182,15 @@ async fn expand_is_batched_per_referenced_type() {
         body["fields"]["school"] = json!(school);
         t.publish_new("practice_article", body).await;
     }
+    t.app.search.catch_up().await.unwrap();
+    // Wait for the follower to go idle (no query for 100 ms): it is woken by the last commits.
+    let idle = crate::harness::eventually(std::time::Duration::from_secs(5), || async {
+        let start = t.app.content.store().query_count();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        (t.app.content.store().query_count() == start).then_some(())
+    })
+    .await;
+    assert!(idle.is_some(), "the search follower goes idle");
     let before = t.app.content.store().query_count();
     let r = list(&t, "expand=school&limit=100").await;
     let queries = t.app.content.store().query_count() - before;

@@ -80,7 +80,7 @@ pub(super) async fn open_current(
     let layout = Layout::new(schemas, &options.locales);
     let Some(root) = &options.dir else {
         let index = Arc::new(SearchIndex::open(Place::Ram, layout)?);
-        fill(store, schemas, options, &index, &|_, _| {}).await?;
+        fill(store, schemas, &index, &|_, _| {}).await?;
         return Ok(index);
     };
     std::fs::create_dir_all(root).map_err(io)?;
@@ -102,7 +102,7 @@ pub(super) async fn open_current(
     let name = format!("{fingerprint}-{}", ulid::Ulid::generate());
     let index = Arc::new(SearchIndex::open(Place::Dir(root.join(&name)), layout)?);
     let started = std::time::Instant::now();
-    fill(store, schemas, options, &index, &|_, _| {}).await?;
+    fill(store, schemas, &index, &|_, _| {}).await?;
     make_current(root, &name)?;
     tracing::info!(
         documents = index.reader.searcher().num_docs(),
@@ -134,7 +134,6 @@ async fn keys(store: &Store, table: &str) -> Result<Vec<String>, Error> {
 async fn fill(
     store: &Store,
     schemas: &Arc<Registry>,
-    options: &SearchOptions,
     index: &Arc<SearchIndex>,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<(), Error> {
@@ -180,7 +179,6 @@ async fn fill(
     tokio::task::spawn_blocking(move || index2.commit(&schemas2, cursor))
         .await
         .map_err(|e| Error::Index(e.to_string()))??;
-    let _ = options;
     Ok(())
 }
 
@@ -261,14 +259,7 @@ impl Search {
                 p.total = total;
             })
         };
-        fill(
-            &inner.store,
-            &inner.schemas,
-            &inner.options,
-            &fresh,
-            &report,
-        )
-        .await?;
+        fill(&inner.store, &inner.schemas, &fresh, &report).await?;
         // Catch up without holding the follower back, then the last stretch under its lock.
         while advance(&inner.store, &inner.schemas, &inner.options, &fresh).await? > 0 {}
         let _guard = inner.apply.lock().await;
