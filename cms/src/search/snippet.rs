@@ -9,6 +9,7 @@ use tantivy::tokenizer::TextAnalyzer;
 use super::analyzer::{Lang, analyze};
 use super::parse::{QueryTerm, fuzzy_distance};
 use crate::schema::escape_html;
+use tantivy::tokenizer::TokenStream as _;
 
 /// Bytes of text a snippet shows (about 25 words).
 pub const SNIPPET_BYTES: usize = 180;
@@ -69,15 +70,11 @@ fn floor_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
-/// The snippet of `text` for the query terms: escaped HTML with `<mark>`s. `analyzer` is the
-/// language's raw analyzer.
-pub fn snippet(text: &str, analyzer: &mut TextAnalyzer, matcher: &mut Matcher) -> String {
-    let tokens = analyze(analyzer, text);
-    let matches: Vec<(usize, usize, usize)> = tokens
-        .iter()
-        .filter_map(|t| matcher.matches(&t.term).map(|q| (t.from, t.to, q)))
-        .collect();
-    // The window with the most distinct query terms; the earliest among equals.
+/// Matches collected before the scan stops, when not all query words were seen together.
+const MAX_MATCHES: usize = 24;
+
+/// The best window over `matches`: (distinct query words in it, index of its first match).
+fn best_window(matches: &[(usize, usize, usize)]) -> (usize, usize) {
     let mut best = (0usize, 0usize);
     for i in 0..matches.len() {
         let mut distinct: Vec<usize> = Vec::new();
@@ -93,30 +90,77 @@ pub fn snippet(text: &str, analyzer: &mut TextAnalyzer, matcher: &mut Matcher) -
             best = (distinct.len(), i);
         }
     }
+    best
+}
+
+/// Where to cut at byte `i` without splitting a word: `i`, or the start of the word it is in.
+fn cut_before_word(text: &str, i: usize) -> usize {
+    let inside = text[i..].chars().next().is_some_and(char::is_alphanumeric)
+        && text[..i]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric);
+    if !inside {
+        return i;
+    }
+    text[..i]
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphanumeric())
+        .last()
+        .map_or(i, |(j, _)| j)
+}
+
+/// The snippet of `text` for the query terms: escaped HTML with `<mark>`s. `analyzer` is the
+/// language's raw analyzer. The text is scanned only until a window holds every query word
+/// (or enough matches were seen), so a long body costs little when it matches early.
+pub fn snippet(text: &str, analyzer: &mut TextAnalyzer, matcher: &mut Matcher) -> String {
+    let wanted = matcher.terms.len();
+    let mut matches: Vec<(usize, usize, usize)> = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while let Some(t) = stream.next() {
+        if let Some(q) = matcher.matches(&t.text) {
+            matches.push((t.offset_from, t.offset_to, q));
+            if matches.len() >= MAX_MATCHES || best_window(&matches).0 >= wanted {
+                break;
+            }
+        }
+    }
+    let best = best_window(&matches);
     let start = match matches.get(best.1) {
+        // Back up to a word start at most LEAD_BYTES before the first match.
         Some(&(from, _, _)) if best.0 > 0 => {
-            // Back up to a word start at most LEAD_BYTES before the first match.
             let floor = floor_boundary(text, from.saturating_sub(LEAD_BYTES));
-            tokens
-                .iter()
-                .map(|t| t.from)
-                .find(|&f| f >= floor && f <= from)
-                .unwrap_or(from)
+            // The first word that starts after `floor` (or the match itself).
+            let lead = &text[floor..from];
+            match lead.find(|c: char| !c.is_alphanumeric()) {
+                Some(gap) if floor > 0 => lead[gap..]
+                    .find(char::is_alphanumeric)
+                    .map_or(from, |w| floor + gap + w),
+                _ => floor,
+            }
         }
         _ => 0,
     };
     let limit = floor_boundary(text, (start + SNIPPET_BYTES).min(text.len()));
-    // End at the end of the text, or of the last word that fits.
+    // End at the end of the text, or before the word the limit cuts.
     let end = if limit == text.len() {
         limit
     } else {
-        tokens
-            .iter()
-            .filter(|t| t.from >= start && t.to <= limit)
-            .map(|t| t.to)
-            .next_back()
-            .unwrap_or(limit)
+        let cut = cut_before_word(text, limit);
+        text[start..cut].trim_end().len() + start
     };
+    // Matches inside the window that the scan had not reached yet are marked too.
+    let mut seen_to = matches.last().map_or(0, |m| m.1);
+    while seen_to < end {
+        let Some(t) = stream.next() else { break };
+        seen_to = t.offset_to;
+        if t.offset_to <= end
+            && let Some(q) = matcher.matches(&t.text)
+        {
+            matches.push((t.offset_from, t.offset_to, q));
+        }
+    }
     let mut out = String::new();
     if start > 0 {
         out.push('…');
@@ -183,5 +227,20 @@ mod tests {
     fn without_a_match_the_start_is_shown() {
         let s = snip("A short text about reading.", "mathematics");
         assert_eq!(s, "A short text about reading.");
+    }
+
+    #[test]
+    fn cuts_between_words() {
+        let text = "alpha betas gamma ".repeat(50);
+        let s = snip(&format!("{text} target {text}"), "target");
+        let plain = s.replace("<mark>", "").replace("</mark>", "");
+        let inner = plain.trim_start_matches('…').trim_end_matches('…');
+        for word in inner.split_whitespace() {
+            assert!(
+                ["alpha", "betas", "gamma", "target"].contains(&word),
+                "{word} in {s}"
+            );
+        }
+        assert!(s.contains("<mark>target</mark>"));
     }
 }
