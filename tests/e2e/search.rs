@@ -434,6 +434,19 @@ async fn bad_queries_get_a_400_with_a_code_and_never_a_5xx() {
     assert_eq!(slugs(&body), ["talk"]);
 }
 
+/// `GET /api/v1/admin/reindex` as the bootstrap admin: the rebuild's progress and the index's status.
+async fn rebuild_status(client: &reqwest::Client, url: &str) -> Option<Value> {
+    client
+        .get(format!("{url}/api/v1/admin/reindex"))
+        .bearer_auth(crate::harness::TOKEN)
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()
+}
+
 /// What the database implies the index holds: a working document per (item, locale) not in
 /// the trash, a published one per delivery row, each with its revision.
 async fn implied_documents(data_dir: &std::path::Path) -> Vec<(String, u64)> {
@@ -531,15 +544,7 @@ async fn after_a_sigkill_during_writes_the_index_matches_the_database() {
     let server = ChildServer::start(dir.path(), &[]);
     let client = reqwest::Client::new();
     let caught_up = eventually(Duration::from_secs(30), || async {
-        let body: Value = client
-            .get(format!("{}/api/v1/admin/reindex", server.url))
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let body = rebuild_status(&client, &server.url).await?;
         (body["meta"]["status"]["lag_events"] == 0).then_some(())
     })
     .await;
@@ -630,4 +635,42 @@ async fn a_restart_keeps_the_index_and_a_schema_change_rebuilds_it() {
         "rebuilt from the database"
     );
     server.kill();
+}
+
+#[tokio::test]
+async fn reindex_is_for_admins_and_keeps_search_answering() {
+    let app = seeded().await;
+    let member = app.user_session("m@example.org", "member").await;
+    for method in [Method::POST, Method::GET] {
+        let anon = app
+            .http
+            .request(method.clone(), app.url("/api/v1/admin/reindex"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(anon.status(), 401, "{method} anonymous");
+        let resp = app
+            .http
+            .request(method.clone(), app.url("/api/v1/admin/reindex"))
+            .bearer_auth(&member)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 403, "{method} member");
+    }
+    let resp = app
+        .admin(Method::POST, "/api/v1/admin/reindex")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 202);
+    let done = eventually(Duration::from_secs(10), || async {
+        let body = rebuild_status(&app.http, &app.app.url).await?;
+        (body["data"]["state"] == "done").then_some(body)
+    })
+    .await
+    .expect("the rebuild finishes");
+    assert!(done["data"]["total"].as_u64().unwrap() > 0, "{done}");
+    let (_, body) = search(&app, None, "q=oracy").await;
+    assert_eq!(slugs(&body), ["talk"], "the rebuilt index answers the same");
 }

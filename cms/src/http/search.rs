@@ -19,6 +19,7 @@ impl From<search::Error> for ApiError {
         use search::Error as E;
         match e {
             E::BadRequest { code, message } => ApiError::bad_request(code, message),
+            E::Unauthorized => super::error::unauthorized("credentials are required"),
             E::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
             E::Busy => ApiError::new(
                 StatusCode::CONFLICT,
@@ -153,14 +154,7 @@ impl SearchApi {
     )]
     async fn reindex(&self, req: &Request) -> Result<ReindexResponse, ApiError> {
         let who = self.0.principal(req).await?;
-        if !who.is_admin() {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "rebuilding the search index is for admins",
-            ));
-        }
-        let progress = self.0.search.start_rebuild()?;
+        let progress = self.0.search.start_rebuild(&who)?;
         Ok(ReindexResponse::Started(JsonBytes(to_bytes(
             &json!({ "data": progress }),
         ))))
@@ -175,16 +169,9 @@ impl SearchApi {
     )]
     async fn reindex_progress(&self, req: &Request) -> Result<ReindexResponse, ApiError> {
         let who = self.0.principal(req).await?;
-        if !who.is_admin() {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "the search index is for admins",
-            ));
-        }
-        let progress = self.0.search.progress();
+        let (progress, status) = self.0.search.rebuild_status(&who).await?;
         Ok(ReindexResponse::Ok(JsonBytes(to_bytes(
-            &json!({ "data": progress, "meta": {"status": self.0.search.status().await?} }),
+            &json!({ "data": progress, "meta": {"status": status} }),
         ))))
     }
 }

@@ -15,6 +15,7 @@ use super::follow::{advance, head};
 use super::index::{ItemRows, Place, SearchIndex};
 use super::layout::Layout;
 use super::{Error, Search, SearchOptions};
+use crate::principal::Principal;
 use crate::schema::Registry;
 use crate::storage::Store;
 
@@ -214,8 +215,9 @@ impl Search {
         self.run_rebuild().await
     }
 
-    /// Start a rebuild in the background; its progress is `progress()`.
-    pub fn start_rebuild(&self) -> Result<Progress, Error> {
+    /// Start a rebuild in the background (admins); its progress is `progress()`.
+    pub fn start_rebuild(&self, who: &Principal) -> Result<Progress, Error> {
+        super::require_admin(who)?;
         self.begin_rebuild()?;
         let search = self.clone();
         tokio::spawn(async move {

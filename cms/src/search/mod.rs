@@ -36,6 +36,8 @@ use crate::storage::Store;
 pub enum Error {
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
+    #[error("authentication required")]
+    Unauthorized,
     #[error("not allowed: {0}")]
     Forbidden(String),
     #[error("a rebuild of the index is already running")]
@@ -102,6 +104,17 @@ pub struct Status {
     pub lag_seconds: f64,
     pub documents: u64,
     pub disk_bytes: u64,
+}
+
+/// Rebuilding the index and its progress are for admins: 401 without credentials, else 403.
+fn require_admin(who: &Principal) -> Result<(), Error> {
+    match who {
+        _ if who.is_admin() => Ok(()),
+        _ if who.role().is_none() => Err(Error::Unauthorized),
+        _ => Err(Error::Forbidden(
+            "rebuilding the search index is for admins".into(),
+        )),
+    }
 }
 
 impl Search {
@@ -207,6 +220,12 @@ impl Search {
     /// Every document's (key, revision) in the live index (tests compare them with the store).
     pub fn document_keys(&self) -> Result<Vec<(String, u64)>, Error> {
         self.live().keys()
+    }
+
+    /// The rebuild in progress or last finished, and where the index stands (admins).
+    pub async fn rebuild_status(&self, who: &Principal) -> Result<(Progress, Status), Error> {
+        require_admin(who)?;
+        Ok((self.progress(), self.status().await?))
     }
 
     /// The rebuild in progress or last finished.

@@ -106,28 +106,43 @@ pub fn scope_clauses(
     clauses
 }
 
+/// `term` in every boost tier of `lang`, each scored BM25 times the tier's boost.
+pub fn tier_clauses(layout: &Layout, lang: Lang, term: &str) -> Vec<(Occur, Box<dyn Query>)> {
+    layout
+        .text_fields(lang)
+        .iter()
+        .zip(&layout.tiers)
+        .map(|(field, boost)| {
+            let q: Box<dyn Query> = Box::new(BoostQuery::new(
+                Box::new(TermQuery::new(
+                    Term::from_field_text(*field, term),
+                    IndexRecordOption::WithFreqs,
+                )),
+                *boost,
+            ));
+            (Occur::Should, q)
+        })
+        .collect()
+}
+
 /// One word: its stem in every tier (boosted by the tier), its exact form in the unstemmed
 /// field, and typo matches of both at a lower weight.
 fn word_query(layout: &Layout, lang: Lang, t: &QueryTerm) -> Box<dyn Query> {
-    let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut should = tier_clauses(layout, lang, &t.term);
     // Typos of the stem too, per tier (so a typo in a title still ranks by the title's
     // boost, and "democracy" meets "democratic" within two edits of their stems), at most
     // one edit for stems under 9 letters.
-    let stem_fuzzy = t.fuzzy.min(fuzzy_distance(&t.term).max(1));
-    for (field, boost) in layout.text_fields(lang).iter().zip(&layout.tiers) {
-        let term = Term::from_field_text(*field, &t.term);
-        should.push((
-            Occur::Should,
-            Box::new(BoostQuery::new(
-                Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
-                *boost,
-            )),
-        ));
-        if t.fuzzy > 0 {
+    if t.fuzzy > 0 {
+        let stem_fuzzy = t.fuzzy.min(fuzzy_distance(&t.term).max(1));
+        for (field, boost) in layout.text_fields(lang).iter().zip(&layout.tiers) {
             should.push((
                 Occur::Should,
                 Box::new(BoostQuery::new(
-                    Box::new(FuzzyTermQuery::new(term, stem_fuzzy, true)),
+                    Box::new(FuzzyTermQuery::new(
+                        Term::from_field_text(*field, &t.term),
+                        stem_fuzzy,
+                        true,
+                    )),
                     boost * FUZZY_WEIGHT,
                 )),
             ));

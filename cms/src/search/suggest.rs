@@ -4,16 +4,15 @@
 
 use serde::Serialize;
 use tantivy::TantivyDocument;
-use tantivy::Term;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
-use tantivy::schema::{IndexRecordOption, Value as _};
+use tantivy::query::{BooleanQuery, Occur, Query};
+use tantivy::schema::Value as _;
 
 use super::Error;
 use super::analyzer::Lang;
 use super::index::SearchIndex;
 use super::parse::{Part, parse};
-use super::query::scope_clauses;
+use super::query::{scope_clauses, tier_clauses};
 use super::request::SearchRequest;
 use crate::principal::Principal;
 
@@ -82,22 +81,12 @@ pub fn run(
         .map(str::to_lowercase)
         .unwrap_or_else(|| last.clone());
     let term_clause = |terms: &[String]| -> Box<dyn Query> {
-        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for term in terms {
-            for (field, boost) in fields.iter().zip(&layout.tiers) {
-                should.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(
-                        Box::new(TermQuery::new(
-                            Term::from_field_text(*field, term),
-                            IndexRecordOption::WithFreqs,
-                        )),
-                        *boost,
-                    )),
-                ));
-            }
-        }
-        Box::new(BooleanQuery::new(should))
+        Box::new(BooleanQuery::new(
+            terms
+                .iter()
+                .flat_map(|term| tier_clauses(layout, lang, term))
+                .collect(),
+        ))
     };
     // Both as typed ("democrac") and as analyzed ("democracy" -> "democraci").
     let mut expansions = expand(index, fields, &typed);
