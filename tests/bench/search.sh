@@ -3,7 +3,7 @@
 # core 1, the baseline (bench_baseline serving the same response bytes) under the same pinning
 # in the same run. Then, with the server stopped, bench_search in process on the same data
 # (query p50/p99 with snippets; freshness of writes at 50/s). Prints lines for BENCHMARKS.md.
-#   tests/bench/search.sh [COUNT]   (default 10000)
+#   tests/bench/search.sh [COUNT]   (default 10000; PROFILE=release to skip the LTO build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 COUNT="${1:-10000}"
@@ -11,8 +11,9 @@ DURATION="${DURATION:-10s}"
 CONNS="${CONNS:-16}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/cms-target}"
 command -v wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
-[ -n "${SKIP_BUILD:-}" ] || cargo build -q --profile bench-lto -p cms --bin cms --example bench_baseline --example bench_search
-BIN="$CARGO_TARGET_DIR/bench-lto"
+PROFILE="${PROFILE:-bench-lto}"
+[ -n "${SKIP_BUILD:-}" ] || cargo build -q --profile "$PROFILE" -p cms --bin cms --example bench_baseline --example bench_search
+BIN="$CARGO_TARGET_DIR/$PROFILE"
 WORK=$(mktemp -d /var/tmp/cms-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 python3 tests/bench/gen_import.py --count "$COUNT" --bench ../shared/bench/gen_articles.py \
@@ -33,14 +34,17 @@ start_cms() {
 status() { curl -sf -H "authorization: Bearer $TOKEN" "$URL/api/v1/admin/reindex"; }
 
 start_cms
+RSS_START=$(rss_mb $CMS_PID)
 "$BIN/cms" import "$WORK/articles.jsonl" --config config.toml --server "$URL" --token $TOKEN 2>"$WORK/import.log" || { cat "$WORK/import.log"; exit 1; }
 for _ in $(seq 1 600); do
     [ "$(status | python3 -c 'import json,sys; print(json.load(sys.stdin)["meta"]["status"]["lag_events"])')" = 0 ] && break
     sleep 0.5
 done
+RSS_IMPORT=$(rss_mb $CMS_PID)
 START=$(date +%s.%N)
 "$BIN/cms" reindex --config config.toml --server "$URL" --token $TOKEN 2>"$WORK/reindex.log" || { cat "$WORK/reindex.log"; exit 1; }
 END=$(date +%s.%N)
+RSS_REINDEX=$(rss_mb $CMS_PID)
 REINDEX_S=$(awk -v a="$START" -v b="$END" 'BEGIN {printf "%.2f", b - a}')
 STATUS=$(status)
 DOCS=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["meta"]["status"]["documents"])' "$STATUS")
@@ -64,7 +68,7 @@ echo "| run | req/s | p50 | p99 | server CPU us/req | server RSS MB |"
 echo "|---|---|---|---|---|---|"
 for r in "${ROWS[@]}"; do echo "| ${r//|/ | } |"; done
 echo
-echo "server RSS after the search load: ${RSS_AFTER} MB"
+echo "server RSS: ${RSS_START} MB at start (empty), ${RSS_IMPORT} MB after the import and indexing, ${RSS_REINDEX} MB after the rebuild, ${RSS_AFTER} MB after the search load"
 echo
 echo "In process (bench_search, pinned to core 0, top 20 with snippets):"
 CMS_DATA__DIR="$WORK/data" CMS_LOG__LEVEL=warn taskset -c 0 "$BIN/examples/bench_search" config.toml 50 20

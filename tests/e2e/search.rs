@@ -278,7 +278,7 @@ async fn spellings_stems_typos_phrases_and_filters() {
             .contains("<mark>allotment</mark>"),
         "the fuzzy match is highlighted: {body}"
     );
-    // Exact matches rank above typo matches.
+    // The admin sees both published oracy articles (public and members).
     let (_, body) = search(&app, Some(&app.app.token), "q=oracy").await;
     assert_eq!(body["meta"]["total"], 2);
     // Phrases.
@@ -673,4 +673,38 @@ async fn reindex_is_for_admins_and_keeps_search_answering() {
     assert!(done["data"]["total"].as_u64().unwrap() > 0, "{done}");
     let (_, body) = search(&app, None, "q=oracy").await;
     assert_eq!(slugs(&body), ["talk"], "the rebuilt index answers the same");
+}
+
+#[tokio::test]
+async fn typo_matches_rank_below_exact_ones_and_are_added_only_when_exact_ones_are_few() {
+    let app = TestApp::spawn().await;
+    let publish = |slug: String, text: &'static str| {
+        let app = &app;
+        async move {
+            app.publish_new(
+                "practice_article",
+                article(&slug, &format!("Note {slug}"), text, &[], "public"),
+            )
+            .await;
+        }
+    };
+    publish("typo".into(), "A zebrafsh swam past: a typo in the text.").await;
+    publish("exact-0".into(), "One zebrafish in the pond.").await;
+    app.app.search.catch_up().await.unwrap();
+    let (_, body) = search(&app, None, "q=zebrafish").await;
+    assert_eq!(slugs(&body), ["exact-0", "typo"], "exact first: {body}");
+    let snippet = body["data"][1]["snippet"].as_str().unwrap();
+    assert!(snippet.contains("<mark>zebrafsh</mark>"), "{snippet}");
+    // With 20 exact matches, the words as typed are enough: no typo matches.
+    for i in 1..20 {
+        publish(format!("exact-{i}"), "One zebrafish in the pond.").await;
+    }
+    app.app.search.catch_up().await.unwrap();
+    let (_, body) = search(&app, None, "q=zebrafish&limit=100").await;
+    assert_eq!(body["meta"]["total"], 20, "{body}");
+    assert!(!slugs(&body).contains(&"typo".to_owned()));
+    // The typo is still found by its own spelling, and by a typo of it.
+    let (_, body) = search(&app, None, "q=zebrafsh&limit=100").await;
+    assert_eq!(slugs(&body)[0], "typo", "{body}");
+    assert_eq!(body["meta"]["total"], 21, "exact then typos: {body}");
 }

@@ -56,6 +56,17 @@ pub enum ReindexResponse {
 
 pub struct SearchApi(pub ApiState);
 
+/// `{"data": [...], "meta": {...}}` serialized from borrowed parts.
+#[derive(serde::Serialize)]
+struct JsonPage<'a, T> {
+    data: &'a [T],
+    meta: serde_json::Value,
+}
+
+fn json_page<T>(data: &[T], meta: serde_json::Value) -> JsonPage<'_, T> {
+    JsonPage { data, meta }
+}
+
 #[OpenApi(prefix_path = "/api/v1")]
 impl SearchApi {
     /// Full-text search of published content (or working copies with `view=working`, editors
@@ -99,17 +110,19 @@ impl SearchApi {
             .request(req.uri().query().unwrap_or(""), &who)?;
         let cache = cache_control(&who, self.0.public_max_age);
         let found = self.0.search.search(request, who).await?;
-        let body = json!({
-            "data": found.hits,
-            "meta": {
+        // Serialized straight from the hits (no intermediate JSON tree).
+        let body = serde_json::to_vec(&json_page(
+            &found.hits,
+            serde_json::json!({
                 "total": found.total,
                 "facets": found.facets,
                 "matched": found.matched,
                 "took_ms": started.elapsed().as_secs_f64() * 1000.0,
-            },
-        });
+            }),
+        ))
+        .map_err(|e| ApiError::internal(e.to_string()))?;
         Ok(SearchResponse::Ok(
-            JsonBytes(to_bytes(&body)),
+            JsonBytes(body.into()),
             cache,
             "Authorization".into(),
         ))

@@ -1,11 +1,12 @@
 //! Text analysis: words (with "co-op" kept whole), lower-casing, ASCII folding, the
 //! co-operative normalization, English stemming; Welsh without stemming.
 
-use std::str::CharIndices;
+use std::cell::RefCell;
 
+use rustc_hash::FxHashMap;
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token,
-    TokenFilter, TokenStream, Tokenizer,
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, TextAnalyzer, Token, TokenFilter,
+    TokenStream, Tokenizer,
 };
 
 /// Bump when anything here changes what terms a text yields: the index is rebuilt at start.
@@ -54,10 +55,7 @@ impl Lang {
     /// The full analyzer: words, folding, co-operative normalization, stemming (English).
     pub fn analyzer(self) -> TextAnalyzer {
         match self {
-            Lang::English => self
-                .raw_builder()
-                .filter_dynamic(Stemmer::new(Language::English))
-                .build(),
+            Lang::English => self.raw_builder().filter_dynamic(CachedStemmer).build(),
             Lang::Welsh => self.raw_builder().build(),
         }
     }
@@ -110,7 +108,7 @@ pub struct WordTokenizer {
 
 pub struct WordTokenStream<'a> {
     text: &'a str,
-    chars: std::iter::Peekable<CharIndices<'a>>,
+    at: usize,
     token: &'a mut Token,
 }
 
@@ -121,7 +119,7 @@ impl Tokenizer for WordTokenizer {
         self.token.reset();
         WordTokenStream {
             text,
-            chars: text.char_indices().peekable(),
+            at: 0,
             token: &mut self.token,
         }
     }
@@ -131,46 +129,99 @@ fn is_hyphen(c: char) -> bool {
     matches!(c, '-' | '\u{2010}' | '\u{2011}')
 }
 
-impl WordTokenStream<'_> {
-    /// Byte offset just past the word starting at the current position.
-    fn word_end(&mut self) -> usize {
-        while let Some(&(offset, c)) = self.chars.peek() {
-            if !c.is_alphanumeric() {
-                return offset;
-            }
-            self.chars.next();
+/// One word of a text, as byte offsets; `hyphen` is the hyphen of a joined "co-op" word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Word {
+    pub from: usize,
+    pub to: usize,
+    pub hyphen: Option<(usize, usize)>,
+}
+
+/// The non-ASCII char at byte `at` (a char boundary): whether it is a letter or digit, and
+/// its length.
+fn wide_alnum_at(text: &str, at: usize) -> (bool, usize) {
+    text[at..]
+        .chars()
+        .next()
+        .map_or((false, 1), |c| (c.is_alphanumeric(), c.len_utf8()))
+}
+
+/// Byte offset just past the run of letters and digits starting at `at` (ASCII in a tight
+/// loop: this runs over every byte indexed or scanned for a snippet).
+fn word_end(text: &str, mut at: usize) -> usize {
+    let bytes = text.as_bytes();
+    loop {
+        while at < bytes.len() && bytes[at].is_ascii_alphanumeric() {
+            at += 1;
         }
-        self.text.len()
+        if at < bytes.len() && !bytes[at].is_ascii() {
+            let (alnum, len) = wide_alnum_at(text, at);
+            if alnum {
+                at += len;
+                continue;
+            }
+        }
+        return at;
     }
+}
+
+/// The first word of `text` at or after byte `at` (a char boundary), the one rule of the
+/// analyzers' tokenizer and of the snippet scanner.
+pub fn next_word(text: &str, mut at: usize) -> Option<Word> {
+    let bytes = text.as_bytes();
+    let from = loop {
+        while at < bytes.len() && bytes[at].is_ascii() && !bytes[at].is_ascii_alphanumeric() {
+            at += 1;
+        }
+        if at >= bytes.len() {
+            return None;
+        }
+        if bytes[at].is_ascii() {
+            break at;
+        }
+        let (alnum, len) = wide_alnum_at(text, at);
+        if alnum {
+            break at;
+        }
+        at += len;
+    };
+    let mut to = word_end(text, from);
+    let mut hyphen = None;
+    if text[from..to].eq_ignore_ascii_case("co")
+        && let Some(h) = text[to..].chars().next()
+        && is_hyphen(h)
+    {
+        let next = to + h.len_utf8();
+        if text.as_bytes()[next..]
+            .get(..2)
+            .is_some_and(|op| op.eq_ignore_ascii_case(b"op"))
+        {
+            hyphen = Some((to, next));
+            to = word_end(text, next);
+        }
+    }
+    Some(Word { from, to, hyphen })
 }
 
 impl TokenStream for WordTokenStream<'_> {
     fn advance(&mut self) -> bool {
         self.token.text.clear();
         self.token.position = self.token.position.wrapping_add(1);
-        while let Some((from, c)) = self.chars.next() {
-            if !c.is_alphanumeric() {
-                continue;
+        let Some(word) = next_word(self.text, self.at) else {
+            self.at = self.text.len();
+            return false;
+        };
+        match word.hyphen {
+            None => self.token.text.push_str(&self.text[word.from..word.to]),
+            Some((h, next)) => {
+                self.token.text.push_str(&self.text[word.from..h]);
+                self.token.text.push_str(&self.text[next..word.to]);
             }
-            let mut to = self.word_end();
-            self.token.text.push_str(&self.text[from..to]);
-            if self.text[from..to].eq_ignore_ascii_case("co")
-                && let Some(&(hyphen_at, h)) = self.chars.peek()
-                && is_hyphen(h)
-            {
-                let next = hyphen_at + h.len_utf8();
-                let rest = &self.text[next..];
-                if rest.len() >= 2 && rest[..2].eq_ignore_ascii_case("op") {
-                    self.chars.next();
-                    to = self.word_end();
-                    self.token.text.push_str(&self.text[next..to]);
-                }
-            }
-            self.token.offset_from = from;
-            self.token.offset_to = to;
-            return true;
         }
-        false
+        self.token.offset_from = word.from;
+        self.token.offset_to = word.to;
+        self.at = word.to;
+        true
     }
 
     fn token(&self) -> &Token {
@@ -255,6 +306,78 @@ impl<T: TokenStream> TokenStream for CoopTokenStream<T> {
     }
 }
 
+/// Distinct words whose stems a thread remembers before it forgets them all.
+const STEM_CACHE_WORDS: usize = 200_000;
+
+thread_local! {
+    /// Word -> English stem. Text repeats its words (a Zipf curve), and the Snowball stemmer
+    /// costs far more than a lookup, so indexing and snippets stem each word once per thread.
+    static STEMS: RefCell<FxHashMap<String, String>> = RefCell::new(FxHashMap::default());
+}
+
+/// tantivy's English `Stemmer` (the same Snowball algorithm, the same terms) with a
+/// per-thread cache of stems.
+#[derive(Clone)]
+pub struct CachedStemmer;
+
+impl TokenFilter for CachedStemmer {
+    type Tokenizer<T: Tokenizer> = CachedStemmerWrapper<T>;
+
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> CachedStemmerWrapper<T> {
+        CachedStemmerWrapper { tokenizer }
+    }
+}
+
+#[derive(Clone)]
+pub struct CachedStemmerWrapper<T> {
+    tokenizer: T,
+}
+
+impl<T: Tokenizer> Tokenizer for CachedStemmerWrapper<T> {
+    type TokenStream<'a> = CachedStemmerStream<T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        CachedStemmerStream {
+            tail: self.tokenizer.token_stream(text),
+            stemmer: rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English),
+        }
+    }
+}
+
+pub struct CachedStemmerStream<T> {
+    tail: T,
+    stemmer: rust_stemmers::Stemmer,
+}
+
+impl<T: TokenStream> TokenStream for CachedStemmerStream<T> {
+    fn advance(&mut self) -> bool {
+        if !self.tail.advance() {
+            return false;
+        }
+        let token = self.tail.token_mut();
+        STEMS.with_borrow_mut(|stems| {
+            if let Some(stem) = stems.get(token.text.as_str()) {
+                token.text.clone_from(stem);
+                return;
+            }
+            if stems.len() >= STEM_CACHE_WORDS {
+                stems.clear();
+            }
+            let stem = self.stemmer.stem(&token.text).into_owned();
+            stems.insert(std::mem::replace(&mut token.text, stem.clone()), stem);
+        });
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,6 +424,59 @@ mod tests {
             vec!["ysgolion", "cymraeg"]
         );
         assert_eq!(terms(Lang::Welsh, "Ŵyl"), vec!["wyl"]);
+    }
+
+    #[test]
+    fn the_cached_stemmer_gives_tantivys_stems() {
+        let text = "Schools improving their co-operative reading; pupils read, readers reading \
+                    schools again, improvement improved, generously generous";
+        let mut tantivy = TextAnalyzer::builder(WordTokenizer::default())
+            .filter(LowerCaser)
+            .filter(tantivy::tokenizer::Stemmer::new(
+                tantivy::tokenizer::Language::English,
+            ))
+            .build();
+        let mut ours = TextAnalyzer::builder(WordTokenizer::default())
+            .filter(LowerCaser)
+            .filter(CachedStemmer)
+            .build();
+        // Twice: the second pass answers from the cache.
+        for _ in 0..2 {
+            assert_eq!(analyze(&mut ours, text), analyze(&mut tantivy, text));
+        }
+    }
+
+    #[test]
+    fn words_split_like_tantivys_simple_tokenizer_but_keep_co_op() {
+        let text = "Ŵyl co-op, co-oé CO‐OPERATIVE co-design 3rd-year naïve… co- co-o";
+        let words: Vec<String> = analyze(&mut TextAnalyzer::from(WordTokenizer::default()), text)
+            .into_iter()
+            .map(|a| a.term)
+            .collect();
+        assert_eq!(
+            words,
+            [
+                "Ŵyl",
+                "coop",
+                "co",
+                "oé",
+                "COOPERATIVE",
+                "co",
+                "design",
+                "3rd",
+                "year",
+                "naïve",
+                "co",
+                "co",
+                "o"
+            ]
+        );
+        let mut simple = TextAnalyzer::from(tantivy::tokenizer::SimpleTokenizer::default());
+        let plain = "Pupils' talk: 95% of Year-6 (aged 10–11) spoke — ysgol Gymraeg, café";
+        assert_eq!(
+            analyze(&mut TextAnalyzer::from(WordTokenizer::default()), plain),
+            analyze(&mut simple, plain)
+        );
     }
 
     #[test]

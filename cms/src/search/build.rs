@@ -131,21 +131,29 @@ async fn keys(store: &Store, table: &str) -> Result<Vec<String>, Error> {
 }
 
 /// Index every working and delivery row into the empty `index`, committed with the outbox
-/// head read before the scan (events after it are applied again later: harmless).
+/// head read before the scan (events after it are applied again later: harmless). Reading a
+/// chunk from SurrealDB overlaps with indexing the one before it.
 async fn fill(
     store: &Store,
     schemas: &Arc<Registry>,
     index: &Arc<SearchIndex>,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<(), Error> {
+    let started = std::time::Instant::now();
+    let index2 = index.clone();
+    joined(tokio::task::spawn_blocking(move || index2.start_build()).await)?;
     let cursor = head(store).await?;
     let working = keys(store, "working").await?;
     let delivery = keys(store, "delivery").await?;
+    let keys_s = started.elapsed().as_secs_f64();
+    let (mut read_s, mut wait_s) = (0.0, 0.0);
     let total = (working.len() + delivery.len()) as u64;
     let mut done = 0u64;
     progress(0, total);
+    let mut adding: Option<tokio::task::JoinHandle<Result<(), Error>>> = None;
     for (table, keys) in [("working", &working), ("delivery", &delivery)] {
         for chunk in keys.chunks(CHUNK) {
+            let read = std::time::Instant::now();
             let mut outcome = store
                 .run(
                     &format!(
@@ -168,19 +176,46 @@ async fn fill(
                     delivery: rows,
                 }
             };
+            read_s += read.elapsed().as_secs_f64();
+            if let Some(previous) = adding.take() {
+                let wait = std::time::Instant::now();
+                joined(previous.await)?;
+                wait_s += wait.elapsed().as_secs_f64();
+                progress(done, total);
+            }
             let (index, schemas) = (index.clone(), schemas.clone());
-            tokio::task::spawn_blocking(move || index.add(&schemas, &item))
-                .await
-                .map_err(|e| Error::Index(e.to_string()))??;
+            adding = Some(tokio::task::spawn_blocking(move || {
+                index.add(&schemas, &item)
+            }));
             done += chunk.len() as u64;
-            progress(done, total);
         }
     }
+    if let Some(previous) = adding.take() {
+        joined(previous.await)?;
+    }
+    progress(done, total);
+    let commit = std::time::Instant::now();
     let (index2, schemas2) = (index.clone(), schemas.clone());
-    tokio::task::spawn_blocking(move || index2.commit(&schemas2, cursor))
-        .await
-        .map_err(|e| Error::Index(e.to_string()))??;
+    joined(tokio::task::spawn_blocking(move || index2.commit(&schemas2, cursor)).await)?;
+    let commit_s = commit.elapsed().as_secs_f64();
+    let merge = std::time::Instant::now();
+    let index2 = index.clone();
+    joined(tokio::task::spawn_blocking(move || index2.finish_build()).await)?;
+    tracing::info!(
+        rows = total,
+        keys_s,
+        read_s,
+        wait_s,
+        commit_s,
+        merge_s = merge.elapsed().as_secs_f64(),
+        seconds = started.elapsed().as_secs_f64(),
+        "filled a search index from the database"
+    );
     Ok(())
+}
+
+fn joined(result: Result<Result<(), Error>, tokio::task::JoinError>) -> Result<(), Error> {
+    result.map_err(|e| Error::Index(e.to_string()))?
 }
 
 impl Search {

@@ -6,7 +6,7 @@ use tantivy::TantivyDocument;
 use tantivy::schema::Facet;
 
 use super::analyzer::Lang;
-use super::layout::{Layout, PUBLISHED};
+use super::layout::{Layout, PUBLISHED, access_term};
 use crate::schema::{ContentType, Registry, searchable_text};
 
 /// The key of the document of one (item, locale, view).
@@ -58,6 +58,7 @@ pub fn build(
     doc.add_text(layout.locale, locale);
     doc.add_text(layout.view, view);
     doc.add_text(layout.visibility, s("visibility"));
+    doc.add_text(layout.access, access_term(view, s("visibility"), locale));
     doc.add_text(layout.state, state);
     doc.add_u64(
         layout.revision,
@@ -85,6 +86,9 @@ pub fn build(
             searchable_text(&field.kind, value, &mut text);
             if !text.is_empty() {
                 if field.name != ct.title_field {
+                    if !body.is_empty() {
+                        body.push('\n');
+                    }
                     body.push_str(&text);
                 }
                 if let Some(raw) = raw_field {

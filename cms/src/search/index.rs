@@ -15,8 +15,12 @@ use super::document;
 use super::layout::{Layout, PUBLISHED, WORKING};
 use crate::schema::Registry;
 
-/// Writer memory budget: bounded, so that a rebuild does not grow the process.
-const WRITER_BYTES: usize = 48 * 1024 * 1024;
+/// Writer of a live index: one indexing thread, a bounded memory budget.
+const WRITER: (usize, usize) = (1, 48 * 1024 * 1024);
+/// Writer while an index is built from the database: an indexing thread per core (at most
+/// two) and more memory per thread, so that fewer, larger segments are written; back to
+/// `WRITER` when the build is done (`finish_build`).
+const BUILD_WRITER: (usize, usize) = (2, 128 * 1024 * 1024);
 
 /// Where an index lives.
 #[derive(Debug, Clone)]
@@ -39,6 +43,10 @@ pub struct SearchIndex {
 pub struct ItemRows {
     pub working: Vec<Value>,
     pub delivery: Vec<Value>,
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
 fn tantivy_err(e: impl std::fmt::Display) -> Error {
@@ -71,7 +79,7 @@ impl SearchIndex {
             .and_then(|p| p.parse::<u64>().ok())
             .unwrap_or(0);
         let writer = index
-            .writer_with_num_threads(1, WRITER_BYTES)
+            .writer_with_num_threads(WRITER.0, WRITER.1)
             .map_err(tantivy_err)?;
         let reader = index
             .reader_builder()
@@ -146,6 +154,50 @@ impl SearchIndex {
     /// Commit what `add` added, with `cursor`, and reload the reader.
     pub fn commit(&self, schemas: &Registry, cursor: u64) -> Result<(), Error> {
         self.apply(schemas, &[], cursor)
+    }
+
+    /// Replace the writer by one with `threads` indexing threads of `bytes` each (the old
+    /// one is dropped first: an index has one writer). Nothing uncommitted may be pending.
+    fn replace_writer(&self, (threads, bytes): (usize, usize)) -> Result<(), Error> {
+        let mut writer = self
+            .writer
+            .lock()
+            .map_err(|_| Error::Index("index writer lock poisoned".into()))?;
+        let index = writer.index().clone();
+        let placeholder = Index::create_in_ram(self.layout.schema.clone())
+            .writer_with_num_threads(1, 15_000_000)
+            .map_err(tantivy_err)?;
+        drop(std::mem::replace(&mut *writer, placeholder));
+        *writer = index
+            .writer_with_num_threads(threads.min(cores()), bytes)
+            .map_err(tantivy_err)?;
+        Ok(())
+    }
+
+    /// Before a build: a writer with more threads and memory.
+    pub fn start_build(&self) -> Result<(), Error> {
+        self.replace_writer(BUILD_WRITER)
+    }
+
+    /// After a build's commit: merge every segment into one (a query costs a term-dictionary
+    /// walk per fuzzy word and segment), keeping the commit payload, reload the reader, and
+    /// go back to the live writer.
+    pub fn finish_build(&self) -> Result<(), Error> {
+        {
+            let mut writer = self
+                .writer
+                .lock()
+                .map_err(|_| Error::Index("index writer lock poisoned".into()))?;
+            let ids = writer
+                .index()
+                .searchable_segment_ids()
+                .map_err(tantivy_err)?;
+            if ids.len() > 1 {
+                writer.merge(&ids).wait().map_err(tantivy_err)?;
+            }
+        }
+        self.replace_writer(WRITER)?;
+        self.reader.reload().map_err(tantivy_err)
     }
 
     /// Every document's (key, revision), sorted: what tests compare with the database.

@@ -30,6 +30,11 @@ pub struct Layout {
     pub locale: Field,
     pub view: Field,
     pub visibility: Field,
+    /// Who may find the document, as one term (`access_term`): one posting list to intersect
+    /// instead of view, visibility and locale.
+    pub access: Field,
+    /// Every content type: a search of all of them needs no type filter.
+    pub types: Vec<String>,
     pub state: Field,
     pub revision: Field,
     pub slug: Field,
@@ -66,6 +71,7 @@ impl Layout {
         let locale = b.add_text_field("locale", STRING | STORED);
         let view = b.add_text_field("view", STRING | STORED);
         let visibility = b.add_text_field("visibility", STRING);
+        let access = b.add_text_field("access", STRING);
         let state = b.add_text_field("state", STRING | STORED);
         let revision = b.add_u64_field("revision", INDEXED | STORED | FAST);
         let slug = b.add_text_field("slug", STORED);
@@ -107,6 +113,8 @@ impl Layout {
             locale,
             view,
             visibility,
+            access,
+            types: schemas.types().map(|t| t.name.clone()).collect(),
             state,
             revision,
             slug,
@@ -158,12 +166,24 @@ fn boost_tiers(schemas: &Registry) -> Vec<f32> {
     tiers
 }
 
+/// The `access` term of a document or of what a reader may see: published snapshots by
+/// visibility and locale; working copies by locale (editors see them all).
+pub fn access_term(view: &str, visibility: &str, locale: &str) -> String {
+    if view == PUBLISHED {
+        format!("{view}/{visibility}/{locale}")
+    } else {
+        format!("{view}/{locale}")
+    }
+}
+
 /// Names an index build: the analyzer version, the content types and the locales. A change to
 /// any of them means a fresh index, rebuilt from SurrealDB at start.
 pub fn fingerprint(schemas: &Registry, locales: &[String]) -> String {
     let mut h = Sha256::new();
     h.update(format!("analyzer {ANALYZER_VERSION}\n"));
     h.update(format!("index layout {LAYOUT_VERSION}\n"));
+    // The tantivy schema itself: a field added or changed can never open an old index.
+    h.update(serde_json::to_vec(&Layout::new(schemas, locales).schema).unwrap_or_default());
     for ct in schemas.types() {
         h.update(serde_json::to_vec(ct).unwrap_or_default());
         h.update(b"\n");
@@ -172,5 +192,5 @@ pub fn fingerprint(schemas: &Registry, locales: &[String]) -> String {
     hex::encode(&h.finalize()[..8])
 }
 
-/// Bump when the fields above or what documents hold changes.
-const LAYOUT_VERSION: u32 = 2;
+/// Bump when what documents hold changes (the fields are in the fingerprint already).
+const LAYOUT_VERSION: u32 = 4;

@@ -16,7 +16,7 @@ use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 use super::Error;
 use super::analyzer::Lang;
 use super::index::SearchIndex;
-use super::layout::{Layout, PUBLISHED, WORKING};
+use super::layout::{Layout, PUBLISHED, WORKING, access_term};
 use super::parse::{Part, QueryTerm, fuzzy_distance, parse};
 use super::request::{SearchRequest, View};
 use super::snippet::{Matcher, snippet};
@@ -28,6 +28,10 @@ use crate::schema::Visibility;
 const FUZZY_WEIGHT: f32 = 0.3;
 /// Weight of the word's exact (unstemmed) form on top of its stem's score.
 const EXACT_WEIGHT: f32 = 1.0;
+/// Typo matches are looked for when the words as typed match fewer documents than this
+/// (like Typesense's `typo_tokens_threshold`): a query whose words are found as typed needs
+/// no guessing, and a typo expansion walks the term dictionary and unions many postings.
+const TYPO_THRESHOLD: usize = 20;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Hit {
@@ -81,23 +85,28 @@ pub fn scope_clauses(
     who: &Principal,
 ) -> Vec<(Occur, Box<dyn Query>)> {
     let mut clauses = Vec::new();
-    let types: Vec<&str> = request.types.iter().map(String::as_str).collect();
-    clauses.push(filter(any_of(layout.ctype, &types)));
-    clauses.push(filter(keyword(layout.locale, &request.locale)));
+    if !layout.types.iter().all(|t| request.types.contains(t)) {
+        let types: Vec<&str> = request.types.iter().map(String::as_str).collect();
+        clauses.push(filter(any_of(layout.ctype, &types)));
+    }
     if let Some(site) = &request.site {
         clauses.push(filter(any_of(layout.scope, &["*", site])));
     }
-    match request.view {
+    let access: Vec<String> = match request.view {
         View::Published => {
-            clauses.push(filter(keyword(layout.view, PUBLISHED)));
             let levels: &[&str] = match who.visibility() {
                 Visibility::Public => &["public"],
                 Visibility::Members => &["public", "members"],
             };
-            clauses.push(filter(any_of(layout.visibility, levels)));
+            levels
+                .iter()
+                .map(|v| access_term(PUBLISHED, v, &request.locale))
+                .collect()
         }
-        View::Working => clauses.push(filter(keyword(layout.view, WORKING))),
-    }
+        View::Working => vec![access_term(WORKING, "", &request.locale)],
+    };
+    let access: Vec<&str> = access.iter().map(String::as_str).collect();
+    clauses.push(filter(any_of(layout.access, &access)));
     for (field, values) in &request.filters {
         let terms: Vec<String> = values.iter().map(|v| format!("{field}={v}")).collect();
         let terms: Vec<&str> = terms.iter().map(String::as_str).collect();
@@ -126,13 +135,13 @@ pub fn tier_clauses(layout: &Layout, lang: Lang, term: &str) -> Vec<(Occur, Box<
 }
 
 /// One word: its stem in every tier (boosted by the tier), its exact form in the unstemmed
-/// field, and typo matches of both at a lower weight.
-fn word_query(layout: &Layout, lang: Lang, t: &QueryTerm) -> Box<dyn Query> {
+/// field, and (with `typos`) typo matches of both at a lower weight.
+fn word_query(layout: &Layout, lang: Lang, t: &QueryTerm, typos: bool) -> Box<dyn Query> {
     let mut should = tier_clauses(layout, lang, &t.term);
     // Typos of the stem too, per tier (so a typo in a title still ranks by the title's
     // boost, and "democracy" meets "democratic" within two edits of their stems), at most
     // one edit for stems under 9 letters.
-    if t.fuzzy > 0 {
+    if typos && t.fuzzy > 0 {
         let stem_fuzzy = t.fuzzy.min(fuzzy_distance(&t.term).max(1));
         for (field, boost) in layout.text_fields(lang).iter().zip(&layout.tiers) {
             should.push((
@@ -157,7 +166,7 @@ fn word_query(layout: &Layout, lang: Lang, t: &QueryTerm) -> Box<dyn Query> {
                 EXACT_WEIGHT,
             )),
         ));
-        if t.fuzzy > 0 {
+        if typos && t.fuzzy > 0 {
             should.push((
                 Occur::Should,
                 Box::new(BoostQuery::new(
@@ -187,20 +196,26 @@ fn phrase_query(layout: &Layout, fields: &[Field], terms: &[QueryTerm]) -> Box<d
     Box::new(BooleanQuery::new(should))
 }
 
-fn part_query(layout: &Layout, lang: Lang, part: &Part) -> Box<dyn Query> {
+fn part_query(layout: &Layout, lang: Lang, part: &Part, typos: bool) -> Box<dyn Query> {
     match part {
-        Part::Term(t) => word_query(layout, lang, t),
+        Part::Term(t) => word_query(layout, lang, t, typos),
         Part::Phrase(ts) => phrase_query(layout, layout.text_fields(lang), ts),
     }
 }
 
 /// The text part of the query: every part required (`all`), or at least one (`any`).
-fn text_query(layout: &Layout, lang: Lang, parts: &[Part], all: bool) -> Box<dyn Query> {
+fn text_query(
+    layout: &Layout,
+    lang: Lang,
+    parts: &[Part],
+    all: bool,
+    typos: bool,
+) -> Box<dyn Query> {
     let occur = if all { Occur::Must } else { Occur::Should };
     Box::new(BooleanQuery::new(
         parts
             .iter()
-            .map(|p| (occur, part_query(layout, lang, p)))
+            .map(|p| (occur, part_query(layout, lang, p, typos)))
             .collect(),
     ))
 }
@@ -235,16 +250,25 @@ pub fn run(
         return Ok(result);
     }
     let scope = || scope_clauses(layout, request, who);
-    let build = |all: bool| -> Box<dyn Query> {
+    let run = |all: bool, typos: bool| {
         let mut clauses = scope();
-        clauses.push((Occur::Must, text_query(layout, lang, &parts, all)));
-        Box::new(BooleanQuery::new(clauses))
+        clauses.push((Occur::Must, text_query(layout, lang, &parts, all, typos)));
+        execute(&searcher, layout, &BooleanQuery::new(clauses), request)
     };
-    let mut query = build(true);
-    let mut found = execute(&searcher, layout, &*query, request)?;
+    // The words as typed; then with typo matches (scored below exact ones) when they find
+    // few documents; then any word instead of all when nothing matched them all.
+    let mut typos = false;
+    let mut found = run(true, false)?;
+    let typeable = parts
+        .iter()
+        .any(|p| matches!(p, Part::Term(t) if t.fuzzy > 0));
+    if found.0 < TYPO_THRESHOLD && typeable {
+        typos = true;
+        found = run(true, true)?;
+    }
     if found.0 == 0 && parts.len() > 1 {
-        query = build(false);
-        found = execute(&searcher, layout, &*query, request)?;
+        typos = typeable;
+        found = run(false, typos)?;
         result.matched = "any";
     }
     let (total, top, facets) = found;
@@ -253,8 +277,7 @@ pub fn run(
         result.facets.insert(name, counts);
     }
     let terms: Vec<QueryTerm> = parts.iter().flat_map(|p| p.terms().to_vec()).collect();
-    let mut matcher = Matcher::new(&terms, lang);
-    let mut analyzer = lang.raw_analyzer();
+    let mut matcher = Matcher::new(&terms, lang, typos);
     for (score, address) in top {
         let doc: TantivyDocument = searcher
             .doc(address)
@@ -268,7 +291,7 @@ pub fn run(
             view: stored(&doc, layout.view).to_owned(),
             slug: stored(&doc, layout.slug).to_owned(),
             title: stored(&doc, layout.title).to_owned(),
-            snippet: snippet(body, &mut analyzer, &mut matcher),
+            snippet: snippet(body, &mut matcher),
             score,
         });
     }

@@ -2,64 +2,196 @@
 //! with exact, stemmed and fuzzy matches wrapped in `<mark>` (tantivy's `SnippetGenerator`
 //! does not highlight fuzzy terms, so the text is re-analyzed here, for returned hits only).
 
-use std::collections::HashMap;
+use std::cell::RefCell;
 
+use rustc_hash::FxHashMap;
 use tantivy::tokenizer::TextAnalyzer;
 
-use super::analyzer::{Lang, analyze};
+use super::analyzer::{Lang, Word, analyze, next_word};
 use super::parse::{QueryTerm, fuzzy_distance};
 use crate::schema::escape_html;
-use tantivy::tokenizer::TokenStream as _;
 
 /// Bytes of text a snippet shows (about 25 words).
 pub const SNIPPET_BYTES: usize = 180;
 /// Bytes of context kept before the first match of the passage.
 const LEAD_BYTES: usize = 40;
 
-/// Decides whether a word of the text (unstemmed, as the raw analyzer gives it) matches the
-/// query: its stem equals a query word's stem, or it is within the word's typo distance.
-/// Answers are remembered per distinct word, so each is stemmed once per request.
+/// Distinct words whose analysis a thread remembers before it forgets them all.
+const WORD_CACHE: usize = 100_000;
+
+/// A word as the index sees it: unstemmed (lower-cased, folded) and stemmed.
+struct Analysis {
+    raw: Box<str>,
+    stem: Box<str>,
+}
+
+type Analyses = FxHashMap<Box<str>, Option<Analysis>>;
+
+thread_local! {
+    /// Per language (English, Welsh): word as written -> its analysis, or None when the
+    /// analyzer drops it. Query independent, so it serves every request the thread runs.
+    static WORDS: RefCell<[Analyses; 2]> = RefCell::new(Default::default());
+}
+
+/// Decides whether a word of the text (as the word tokenizer cuts it, before any filter)
+/// matches the query: its analyzed form or stem equals a query word's, or (when typos are
+/// on) it is within the word's typo distance. Analyses are cached per thread and answers per
+/// request, so the scan of a text costs about a hash lookup per word.
 pub struct Matcher<'q> {
     terms: &'q [QueryTerm],
-    stemmer: TextAnalyzer,
-    seen: HashMap<String, Option<usize>>,
+    lang: Lang,
+    typos: bool,
+    /// Without typos, a matching word starts with the first letter of a query word's form or
+    /// stem (stemming only changes endings), in either case, or with a non-ASCII letter
+    /// (which folding may change): the bytes that may start one (UTF-8 lead bytes for the
+    /// latter). Other words are skipped without a lookup. With typos, every byte may.
+    first_bytes: [bool; 256],
+    seen: FxHashMap<Box<str>, Option<usize>>,
 }
 
 impl<'q> Matcher<'q> {
-    pub fn new(terms: &'q [QueryTerm], lang: Lang) -> Matcher<'q> {
+    pub fn new(terms: &'q [QueryTerm], lang: Lang, typos: bool) -> Matcher<'q> {
+        let mut first_bytes = [typos; 256];
+        first_bytes[0xC0..].fill(true);
+        for t in terms {
+            for b in [t.raw.as_bytes().first(), t.term.as_bytes().first()]
+                .into_iter()
+                .flatten()
+                .filter(|b| b.is_ascii())
+            {
+                first_bytes[usize::from(b.to_ascii_lowercase())] = true;
+                first_bytes[usize::from(b.to_ascii_uppercase())] = true;
+            }
+        }
         Matcher {
             terms,
-            stemmer: lang.analyzer(),
-            seen: HashMap::new(),
+            lang,
+            typos,
+            first_bytes,
+            seen: FxHashMap::default(),
         }
     }
 
-    /// The index of the query word `raw` matches, or None.
-    pub fn matches(&mut self, raw: &str) -> Option<usize> {
-        if let Some(hit) = self.seen.get(raw) {
+    /// The index of the query word the text's `word` matches, or None.
+    pub fn matches(&mut self, word: &str) -> Option<usize> {
+        if let Some(&b) = word.as_bytes().first()
+            && !self.first_bytes[usize::from(b)]
+        {
+            return None;
+        }
+        if let Some(hit) = self.seen.get(word) {
             return *hit;
         }
-        let stem = analyze(&mut self.stemmer, raw)
-            .into_iter()
-            .next()
-            .map(|a| a.term)
-            .unwrap_or_default();
-        let hit = self
-            .terms
+        let lang = usize::from(self.lang == Lang::Welsh);
+        let hit = WORDS.with_borrow_mut(|words| {
+            let words = &mut words[lang];
+            if let Some(analysis) = words.get(word) {
+                return analysis.as_ref().and_then(|a| self.decide(&a.raw, &a.stem));
+            }
+            if words.len() >= WORD_CACHE {
+                words.clear();
+            }
+            let analysis = analyze_word(self.lang, word);
+            let hit = analysis.as_ref().and_then(|a| self.decide(&a.raw, &a.stem));
+            words.insert(word.into(), analysis);
+            hit
+        });
+        self.seen.insert(word.into(), hit);
+        hit
+    }
+
+    fn decide(&self, raw: &str, stem: &str) -> Option<usize> {
+        self.terms
             .iter()
-            .position(|q| q.raw == raw || q.term == stem)
+            .position(|q| &*q.raw == raw || &*q.term == stem)
             .or_else(|| {
+                if !self.typos {
+                    return None;
+                }
                 self.terms.iter().position(|q| {
                     let stem_fuzzy = q.fuzzy.min(fuzzy_distance(&q.term).max(1)) as usize;
                     q.fuzzy > 0
                         && ((raw.len().abs_diff(q.raw.len()) <= q.fuzzy as usize
                             && strsim::osa_distance(raw, &q.raw) <= q.fuzzy as usize)
                             || (stem.len().abs_diff(q.term.len()) <= stem_fuzzy
-                                && strsim::osa_distance(&stem, &q.term) <= stem_fuzzy))
+                                && strsim::osa_distance(stem, &q.term) <= stem_fuzzy))
                 })
-            });
-        self.seen.insert(raw.to_owned(), hit);
-        hit
+            })
+    }
+}
+
+fn analyze_word(lang: Lang, word: &str) -> Option<Analysis> {
+    let first = |mut analyzer: TextAnalyzer| analyze(&mut analyzer, word).into_iter().next();
+    let raw = first(lang.raw_analyzer())?;
+    let stem = first(lang.analyzer()).map_or_else(|| raw.term.clone(), |a| a.term);
+    Some(Analysis {
+        raw: raw.term.into(),
+        stem: stem.into(),
+    })
+}
+
+/// The words of a text that may match, in order: every word when typos are on; otherwise
+/// only words starting with a byte of `first_bytes`, found by a byte scan that does not
+/// tokenize the words in between (the scan is most of a snippet's cost).
+struct Candidates<'t> {
+    text: &'t str,
+    at: usize,
+    first_bytes: Option<[bool; 256]>,
+}
+
+impl Candidates<'_> {
+    /// Whether byte `i` (a char boundary) starts a word: the char before it is not a letter
+    /// or digit, and it is not the "op..." tail of a joined "co-op".
+    fn starts_word(&self, i: usize) -> bool {
+        let before = &self.text[..i];
+        let Some(prev) = before.chars().next_back() else {
+            return true;
+        };
+        if prev.is_alphanumeric() {
+            return false;
+        }
+        let head = &before[..before.len() - prev.len_utf8()];
+        // "co-op": the word starts at the "co" (a word of its own) before the hyphen.
+        !(matches!(prev, '-' | '\u{2010}' | '\u{2011}')
+            && head.len() >= 2
+            && head.is_char_boundary(head.len() - 2)
+            && head[head.len() - 2..].eq_ignore_ascii_case("co")
+            && head[..head.len() - 2]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric())
+            && self.text.as_bytes()[i..]
+                .get(..2)
+                .is_some_and(|op| op.eq_ignore_ascii_case(b"op")))
+    }
+}
+
+impl Iterator for Candidates<'_> {
+    type Item = Word;
+
+    fn next(&mut self) -> Option<Word> {
+        let Some(table) = &self.first_bytes else {
+            let w = next_word(self.text, self.at)?;
+            self.at = w.to;
+            return Some(w);
+        };
+        let bytes = self.text.as_bytes();
+        loop {
+            let i = self.at
+                + bytes
+                    .get(self.at..)?
+                    .iter()
+                    .position(|&b| table[usize::from(b)])?;
+            let len = self.text[i..].chars().next().map_or(1, char::len_utf8);
+            if self.starts_word(i)
+                && let Some(w) = next_word(self.text, i)
+                && w.from == i
+            {
+                self.at = w.to;
+                return Some(w);
+            }
+            self.at = i + len;
+        }
     }
 }
 
@@ -111,16 +243,21 @@ fn cut_before_word(text: &str, i: usize) -> usize {
         .map_or(i, |(j, _)| j)
 }
 
-/// The snippet of `text` for the query terms: escaped HTML with `<mark>`s. `analyzer` is the
-/// language's raw analyzer. The text is scanned only until a window holds every query word
-/// (or enough matches were seen), so a long body costs little when it matches early.
-pub fn snippet(text: &str, analyzer: &mut TextAnalyzer, matcher: &mut Matcher) -> String {
+/// The snippet of `text` for the query terms: escaped HTML with `<mark>`s. The text is cut
+/// into words by the analyzers' own tokenizer and scanned only until a window holds every
+/// query word (or enough matches were seen), so a long body costs little when it matches
+/// early.
+pub fn snippet(text: &str, matcher: &mut Matcher) -> String {
     let wanted = matcher.terms.len();
     let mut matches: Vec<(usize, usize, usize)> = Vec::new();
-    let mut stream = analyzer.token_stream(text);
-    while let Some(t) = stream.next() {
-        if let Some(q) = matcher.matches(&t.text) {
-            matches.push((t.offset_from, t.offset_to, q));
+    let mut words = Candidates {
+        text,
+        at: 0,
+        first_bytes: (!matcher.typos).then_some(matcher.first_bytes),
+    };
+    for w in words.by_ref() {
+        if let Some(q) = matcher.matches(&text[w.from..w.to]) {
+            matches.push((w.from, w.to, q));
             if matches.len() >= MAX_MATCHES || best_window(&matches).0 >= wanted {
                 break;
             }
@@ -151,14 +288,12 @@ pub fn snippet(text: &str, analyzer: &mut TextAnalyzer, matcher: &mut Matcher) -
         text[start..cut].trim_end().len() + start
     };
     // Matches inside the window that the scan had not reached yet are marked too.
-    let mut seen_to = matches.last().map_or(0, |m| m.1);
-    while seen_to < end {
-        let Some(t) = stream.next() else { break };
-        seen_to = t.offset_to;
-        if t.offset_to <= end
-            && let Some(q) = matcher.matches(&t.text)
+    while words.at < end {
+        let Some(w) = words.next() else { break };
+        if w.to <= end
+            && let Some(q) = matcher.matches(&text[w.from..w.to])
         {
-            matches.push((t.offset_from, t.offset_to, q));
+            matches.push((w.from, w.to, q));
         }
     }
     let mut out = String::new();
@@ -190,11 +325,7 @@ mod tests {
             .iter()
             .flat_map(|p: &Part| p.terms().to_vec())
             .collect();
-        snippet(
-            text,
-            &mut Lang::English.raw_analyzer(),
-            &mut Matcher::new(&terms, Lang::English),
-        )
+        snippet(text, &mut Matcher::new(&terms, Lang::English, true))
     }
 
     #[test]
@@ -221,6 +352,34 @@ mod tests {
             "{s}"
         );
         assert!(s.len() < SNIPPET_BYTES + 60, "{}", s.len());
+    }
+
+    #[test]
+    fn the_byte_scan_finds_the_words_the_tokenizer_would_keep() {
+        let text = "“Oracy” co-op, co-operative Co‐Op cooperation… o óra Órácy 3-o \
+                    non-co-op coco-op o-op écho-oracy. Talk: oracy's orally-led;o";
+        let terms: Vec<QueryTerm> = parse("oracy cooperative", Lang::English)
+            .iter()
+            .flat_map(|p: &Part| p.terms().to_vec())
+            .collect();
+        let matcher = Matcher::new(&terms, Lang::English, false);
+        let every: Vec<Word> =
+            std::iter::successors(next_word(text, 0), |w| next_word(text, w.to)).collect();
+        let scan = |first_bytes| {
+            Candidates {
+                text,
+                at: 0,
+                first_bytes,
+            }
+            .collect::<Vec<Word>>()
+        };
+        assert_eq!(scan(None), every);
+        let kept: Vec<Word> = every
+            .into_iter()
+            .filter(|w| matcher.first_bytes[usize::from(text.as_bytes()[w.from])])
+            .collect();
+        assert_eq!(scan(Some(matcher.first_bytes)), kept);
+        assert!(kept.len() > 8, "{kept:?}");
     }
 
     #[test]
