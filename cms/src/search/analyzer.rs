@@ -55,7 +55,7 @@ impl Lang {
     /// The full analyzer: words, folding, co-operative normalization, stemming (English).
     pub fn analyzer(self) -> TextAnalyzer {
         match self {
-            Lang::English => self.raw_builder().filter_dynamic(CachedStemmer).build(),
+            Lang::English => self.raw_builder().filter_dynamic(cached_stemmer()).build(),
             Lang::Welsh => self.raw_builder().build(),
         }
     }
@@ -71,7 +71,7 @@ impl Lang {
             .filter(RemoveLongFilter::limit(48))
             .filter(LowerCaser)
             .filter(AsciiFoldingFilter)
-            .filter(CoopFilter { lang: self })
+            .filter(coop_filter(self))
             .dynamic()
     }
 }
@@ -233,12 +233,73 @@ impl TokenStream for WordTokenStream<'_> {
     }
 }
 
+/// A token filter that rewrites each token's text in place with `F`.
+#[derive(Clone)]
+pub struct Rewrite<F>(F);
+
+impl<F: Fn(&mut String) + Clone + Send + Sync + 'static> TokenFilter for Rewrite<F> {
+    type Tokenizer<T: Tokenizer> = RewriteWrapper<T, F>;
+
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> RewriteWrapper<T, F> {
+        RewriteWrapper {
+            tokenizer,
+            rewrite: self.0,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct RewriteWrapper<T, F> {
+    tokenizer: T,
+    rewrite: F,
+}
+
+impl<T: Tokenizer, F: Fn(&mut String) + Clone + Send + Sync + 'static> Tokenizer
+    for RewriteWrapper<T, F>
+{
+    type TokenStream<'a> = RewriteStream<'a, T::TokenStream<'a>, F>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        RewriteStream {
+            tail: self.tokenizer.token_stream(text),
+            rewrite: &self.rewrite,
+        }
+    }
+}
+
+pub struct RewriteStream<'a, T, F> {
+    tail: T,
+    rewrite: &'a F,
+}
+
+impl<T: TokenStream, F: Fn(&mut String)> TokenStream for RewriteStream<'_, T, F> {
+    fn advance(&mut self) -> bool {
+        if !self.tail.advance() {
+            return false;
+        }
+        (self.rewrite)(&mut self.tail.token_mut().text);
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
+    }
+}
+
 /// Maps the spellings of "co-operative" (after hyphens are dropped and the word lower-cased)
 /// to one term, before stemming: coop, co-op, cooperative, co-operative (and plurals).
 /// Welsh also maps "cydweithredol" (co-operative) and "cydweithfa" (a co-operative).
-#[derive(Clone)]
-pub struct CoopFilter {
-    lang: Lang,
+fn coop_filter(lang: Lang) -> Rewrite<impl Fn(&mut String) + Clone + Send + Sync + 'static> {
+    Rewrite(move |text: &mut String| {
+        if let Some(canonical) = canonical_coop(text, lang) {
+            text.clear();
+            text.push_str(canonical);
+        }
+    })
 }
 
 fn canonical_coop(term: &str, lang: Lang) -> Option<&'static str> {
@@ -251,61 +312,6 @@ fn canonical_coop(term: &str, lang: Lang) -> Option<&'static str> {
     }
 }
 
-impl TokenFilter for CoopFilter {
-    type Tokenizer<T: Tokenizer> = CoopFilterWrapper<T>;
-
-    fn transform<T: Tokenizer>(self, tokenizer: T) -> CoopFilterWrapper<T> {
-        CoopFilterWrapper {
-            tokenizer,
-            lang: self.lang,
-        }
-    }
-}
-
-#[derive(Clone)]
-pub struct CoopFilterWrapper<T> {
-    tokenizer: T,
-    lang: Lang,
-}
-
-impl<T: Tokenizer> Tokenizer for CoopFilterWrapper<T> {
-    type TokenStream<'a> = CoopTokenStream<T::TokenStream<'a>>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        CoopTokenStream {
-            tail: self.tokenizer.token_stream(text),
-            lang: self.lang,
-        }
-    }
-}
-
-pub struct CoopTokenStream<T> {
-    tail: T,
-    lang: Lang,
-}
-
-impl<T: TokenStream> TokenStream for CoopTokenStream<T> {
-    fn advance(&mut self) -> bool {
-        if !self.tail.advance() {
-            return false;
-        }
-        if let Some(canonical) = canonical_coop(&self.tail.token().text, self.lang) {
-            let token = self.tail.token_mut();
-            token.text.clear();
-            token.text.push_str(canonical);
-        }
-        true
-    }
-
-    fn token(&self) -> &Token {
-        self.tail.token()
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        self.tail.token_mut()
-    }
-}
-
 /// Distinct words whose stems a thread remembers before it forgets them all.
 const STEM_CACHE_WORDS: usize = 200_000;
 
@@ -315,67 +321,27 @@ thread_local! {
     static STEMS: RefCell<FxHashMap<String, String>> = RefCell::new(FxHashMap::default());
 }
 
-/// tantivy's English `Stemmer` (the same Snowball algorithm, the same terms) with a
-/// per-thread cache of stems.
-#[derive(Clone)]
-pub struct CachedStemmer;
-
-impl TokenFilter for CachedStemmer {
-    type Tokenizer<T: Tokenizer> = CachedStemmerWrapper<T>;
-
-    fn transform<T: Tokenizer>(self, tokenizer: T) -> CachedStemmerWrapper<T> {
-        CachedStemmerWrapper { tokenizer }
-    }
-}
-
-#[derive(Clone)]
-pub struct CachedStemmerWrapper<T> {
-    tokenizer: T,
-}
-
-impl<T: Tokenizer> Tokenizer for CachedStemmerWrapper<T> {
-    type TokenStream<'a> = CachedStemmerStream<T::TokenStream<'a>>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        CachedStemmerStream {
-            tail: self.tokenizer.token_stream(text),
-            stemmer: rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English),
+/// Stem an English word in place: tantivy's `Stemmer` (the same Snowball algorithm, the same
+/// terms) with a per-thread cache of stems.
+fn stem_english(text: &mut String) {
+    STEMS.with_borrow_mut(|stems| {
+        if let Some(stem) = stems.get(text.as_str()) {
+            text.clone_from(stem);
+            return;
         }
-    }
-}
-
-pub struct CachedStemmerStream<T> {
-    tail: T,
-    stemmer: rust_stemmers::Stemmer,
-}
-
-impl<T: TokenStream> TokenStream for CachedStemmerStream<T> {
-    fn advance(&mut self) -> bool {
-        if !self.tail.advance() {
-            return false;
+        if stems.len() >= STEM_CACHE_WORDS {
+            stems.clear();
         }
-        let token = self.tail.token_mut();
-        STEMS.with_borrow_mut(|stems| {
-            if let Some(stem) = stems.get(token.text.as_str()) {
-                token.text.clone_from(stem);
-                return;
-            }
-            if stems.len() >= STEM_CACHE_WORDS {
-                stems.clear();
-            }
-            let stem = self.stemmer.stem(&token.text).into_owned();
-            stems.insert(std::mem::replace(&mut token.text, stem.clone()), stem);
-        });
-        true
-    }
+        let stem = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English)
+            .stem(text)
+            .into_owned();
+        stems.insert(std::mem::replace(text, stem.clone()), stem);
+    });
+}
 
-    fn token(&self) -> &Token {
-        self.tail.token()
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        self.tail.token_mut()
-    }
+/// The cached English stemmer as a token filter.
+fn cached_stemmer() -> Rewrite<fn(&mut String)> {
+    Rewrite(stem_english)
 }
 
 #[cfg(test)]
@@ -438,7 +404,7 @@ mod tests {
             .build();
         let mut ours = TextAnalyzer::builder(WordTokenizer::default())
             .filter(LowerCaser)
-            .filter(CachedStemmer)
+            .filter(cached_stemmer())
             .build();
         // Twice: the second pass answers from the cache.
         for _ in 0..2 {

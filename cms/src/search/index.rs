@@ -174,9 +174,16 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// Before a build: a writer with more threads and memory.
+    /// Before a build: a writer with more threads and memory, and no background merges (the
+    /// build merges everything once at the end; a background merge in flight then would make
+    /// that merge fail).
     pub fn start_build(&self) -> Result<(), Error> {
-        self.replace_writer(BUILD_WRITER)
+        self.replace_writer(BUILD_WRITER)?;
+        self.writer
+            .lock()
+            .map_err(|_| Error::Index("index writer lock poisoned".into()))?
+            .set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
+        Ok(())
     }
 
     /// After a build's commit: merge every segment into one (a query costs a term-dictionary
@@ -192,8 +199,11 @@ impl SearchIndex {
                 .index()
                 .searchable_segment_ids()
                 .map_err(tantivy_err)?;
-            if ids.len() > 1 {
-                writer.merge(&ids).wait().map_err(tantivy_err)?;
+            // Only an optimization: on failure the committed segments stay as they are.
+            if ids.len() > 1
+                && let Err(e) = writer.merge(&ids).wait()
+            {
+                tracing::warn!("merging the built search index into one segment failed: {e}");
             }
         }
         self.replace_writer(WRITER)?;
