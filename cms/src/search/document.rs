@@ -57,7 +57,6 @@ pub fn build(
     doc.add_text(layout.scope, s("scope"));
     doc.add_text(layout.locale, locale);
     doc.add_text(layout.view, view);
-    doc.add_text(layout.visibility, s("visibility"));
     doc.add_text(layout.access, access_term(view, s("visibility"), locale));
     doc.add_text(layout.state, state);
     doc.add_u64(

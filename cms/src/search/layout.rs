@@ -29,7 +29,6 @@ pub struct Layout {
     pub scope: Field,
     pub locale: Field,
     pub view: Field,
-    pub visibility: Field,
     /// Who may find the document, as one term (`access_term`): one posting list to intersect
     /// instead of view, visibility and locale.
     pub access: Field,
@@ -70,7 +69,6 @@ impl Layout {
         let scope = b.add_text_field("scope", STRING);
         let locale = b.add_text_field("locale", STRING | STORED);
         let view = b.add_text_field("view", STRING | STORED);
-        let visibility = b.add_text_field("visibility", STRING);
         let access = b.add_text_field("access", STRING);
         let state = b.add_text_field("state", STRING | STORED);
         let revision = b.add_u64_field("revision", INDEXED | STORED | FAST);
@@ -112,7 +110,6 @@ impl Layout {
             scope,
             locale,
             view,
-            visibility,
             access,
             types: schemas.types().map(|t| t.name.clone()).collect(),
             state,
