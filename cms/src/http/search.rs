@@ -63,10 +63,6 @@ struct JsonPage<'a, T> {
     meta: serde_json::Value,
 }
 
-fn json_page<T>(data: &[T], meta: serde_json::Value) -> JsonPage<'_, T> {
-    JsonPage { data, meta }
-}
-
 #[OpenApi(prefix_path = "/api/v1")]
 impl SearchApi {
     /// Full-text search of published content (or working copies with `view=working`, editors
@@ -111,15 +107,15 @@ impl SearchApi {
         let cache = cache_control(&who, self.0.public_max_age);
         let found = self.0.search.search(request, who).await?;
         // Serialized straight from the hits (no intermediate JSON tree).
-        let body = serde_json::to_vec(&json_page(
-            &found.hits,
-            serde_json::json!({
+        let body = serde_json::to_vec(&JsonPage {
+            data: &found.hits,
+            meta: json!({
                 "total": found.total,
                 "facets": found.facets,
                 "matched": found.matched,
                 "took_ms": started.elapsed().as_secs_f64() * 1000.0,
             }),
-        ))
+        })
         .map_err(|e| ApiError::internal(e.to_string()))?;
         Ok(SearchResponse::Ok(
             JsonBytes(body.into()),

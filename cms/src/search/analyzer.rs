@@ -125,7 +125,7 @@ impl Tokenizer for WordTokenizer {
     }
 }
 
-fn is_hyphen(c: char) -> bool {
+pub fn is_hyphen(c: char) -> bool {
     matches!(c, '-' | '\u{2010}' | '\u{2011}')
 }
 

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use rustc_hash::FxHashMap;
 use tantivy::tokenizer::TextAnalyzer;
 
-use super::analyzer::{Lang, Word, analyze, next_word};
+use super::analyzer::{Lang, Word, analyze, is_hyphen, next_word};
 use super::parse::{QueryTerm, fuzzy_distance};
 use crate::schema::escape_html;
 
@@ -151,18 +151,18 @@ impl Candidates<'_> {
             return false;
         }
         let head = &before[..before.len() - prev.len_utf8()];
-        // "co-op": the word starts at the "co" (a word of its own) before the hyphen.
-        !(matches!(prev, '-' | '\u{2010}' | '\u{2011}')
-            && head.len() >= 2
-            && head.is_char_boundary(head.len() - 2)
-            && head[head.len() - 2..].eq_ignore_ascii_case("co")
-            && head[..head.len() - 2]
+        // Inside a joined "co-op" when the word starting two bytes before the hyphen (at a
+        // word start) runs past `i`: the tokenizer's own rule decides.
+        let Some(j) = head.len().checked_sub(2) else {
+            return true;
+        };
+        !(is_hyphen(prev)
+            && head.is_char_boundary(j)
+            && head[..j]
                 .chars()
                 .next_back()
                 .is_none_or(|c| !c.is_alphanumeric())
-            && self.text.as_bytes()[i..]
-                .get(..2)
-                .is_some_and(|op| op.eq_ignore_ascii_case(b"op")))
+            && next_word(self.text, j).is_some_and(|w| w.from == j && w.to > i))
     }
 }
 
