@@ -44,12 +44,16 @@ RSS_IMPORT=$(rss_mb $CMS_PID)
 START=$(date +%s.%N)
 "$BIN/cms" reindex --config config.toml --server "$URL" --token $TOKEN 2>"$WORK/reindex.log" || { cat "$WORK/reindex.log"; exit 1; }
 END=$(date +%s.%N)
+field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])["meta"]["status"][sys.argv[2]])' "$(status)" "$1"; }
+SEGMENTS=$(field segments)
+for _ in $(seq 1 1200); do [ "$(field merging)" = False ] && break; sleep 0.1; done
+MERGED=$(date +%s.%N)
 RSS_REINDEX=$(rss_mb $CMS_PID)
 REINDEX_S=$(awk -v a="$START" -v b="$END" 'BEGIN {printf "%.2f", b - a}')
-STATUS=$(status)
-DOCS=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["meta"]["status"]["documents"])' "$STATUS")
-DISK_MB=$(python3 -c 'import json,sys; print(round(json.loads(sys.argv[1])["meta"]["status"]["disk_bytes"] / 1048576, 1))' "$STATUS")
-echo "reindex: $COUNT articles ($DOCS documents) in ${REINDEX_S}s (cms reindex against the server, progress polled); index on disk ${DISK_MB} MB"
+MERGED_S=$(awk -v a="$START" -v b="$MERGED" 'BEGIN {printf "%.2f", b - a}')
+DOCS=$(field documents)
+DISK_MB=$(python3 -c 'import sys; print(round(int(sys.argv[1]) / 1048576, 1))' "$(field disk_bytes)")
+echo "reindex (server pinned to core 0): $COUNT articles ($DOCS documents) searchable on the new index in ${REINDEX_S}s ($SEGMENTS segments; merged into $(field segments) in the background by ${MERGED_S}s); index on disk ${DISK_MB} MB"
 
 curl -sf "$URL/api/v1/search?q=oracy" >"$WORK/search.json"
 ROWS=()
@@ -69,6 +73,11 @@ echo "|---|---|---|---|---|---|"
 for r in "${ROWS[@]}"; do echo "| ${r//|/ | } |"; done
 echo
 echo "server RSS: ${RSS_START} MB at start (empty), ${RSS_IMPORT} MB after the import and indexing, ${RSS_REINDEX} MB after the rebuild, ${RSS_AFTER} MB after the search load"
+echo
+START=$(date +%s.%N)
+CMS_DATA__DIR="$WORK/data" CMS_LOG__LEVEL=info "$BIN/cms" reindex --offline --config config.toml 2>"$WORK/offline.log" || { cat "$WORK/offline.log"; exit 1; }
+END=$(date +%s.%N)
+echo "reindex --offline (both cores, server stopped): $(awk -v a="$START" -v b="$END" 'BEGIN {printf "%.2f", b - a}')s including start and shutdown; $(sed 's/\x1b\[[0-9;]*m//g' "$WORK/offline.log" | grep -o 'segments=.*seconds=[0-9.]*' | tr '\n' ' ')"
 echo
 echo "In process (bench_search, pinned to core 0, top 20 with snippets):"
 CMS_DATA__DIR="$WORK/data" CMS_LOG__LEVEL=warn taskset -c 0 "$BIN/examples/bench_search" config.toml 50 20

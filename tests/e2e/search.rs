@@ -673,6 +673,14 @@ async fn reindex_is_for_admins_and_keeps_search_answering() {
     assert!(done["data"]["total"].as_u64().unwrap() > 0, "{done}");
     let (_, body) = search(&app, None, "q=oracy").await;
     assert_eq!(slugs(&body), ["talk"], "the rebuilt index answers the same");
+    // The build's segments (one per indexing thread) are merged into one in the background.
+    let merged = eventually(Duration::from_secs(10), || async {
+        let body = rebuild_status(&app.http, &app.app.url).await?;
+        (body["meta"]["status"]["merging"] == false).then_some(body)
+    })
+    .await
+    .expect("the background merge ends");
+    assert_eq!(merged["meta"]["status"]["segments"], 1, "{merged}");
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use tantivy::tokenizer::{
 };
 
 /// Bump when anything here changes what terms a text yields: the index is rebuilt at start.
-pub const ANALYZER_VERSION: u32 = 2;
+pub const ANALYZER_VERSION: u32 = 3;
 
 /// The languages the index has analyzers for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,11 +44,13 @@ impl Lang {
         }
     }
 
-    /// Name of the tokenizer of the unstemmed ("raw") field.
-    pub fn raw_tokenizer_name(self) -> &'static str {
+    /// What the text fields are indexed with: the full analyzer, plus, after each stem that
+    /// differs from its word, the word itself marked with `EXACT_MARK` at the same position
+    /// (exact word forms and typos of them are found without a second field and pass).
+    pub fn index_analyzer(self) -> TextAnalyzer {
         match self {
-            Lang::English => "cms_en_raw",
-            Lang::Welsh => "cms_cy_raw",
+            Lang::English => self.raw_builder().filter_dynamic(StemAndKeep).build(),
+            Lang::Welsh => self.raw_builder().build(),
         }
     }
 
@@ -339,6 +341,83 @@ fn stem_english(text: &mut String) {
     });
 }
 
+/// Marks a word as written (unstemmed) among the stems of a text field.
+pub const EXACT_MARK: char = '=';
+
+/// The indexed term of the word `raw` as written, when its stem differs from it.
+pub fn exact_term(raw: &str) -> String {
+    let mut t = String::with_capacity(raw.len() + 1);
+    t.push(EXACT_MARK);
+    t.push_str(raw);
+    t
+}
+
+/// English stemming that keeps the word too: "councils" gives "council" then "=councils" at
+/// the same position; "council" gives "council" only.
+#[derive(Clone)]
+pub struct StemAndKeep;
+
+impl TokenFilter for StemAndKeep {
+    type Tokenizer<T: Tokenizer> = StemAndKeepWrapper<T>;
+
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> StemAndKeepWrapper<T> {
+        StemAndKeepWrapper(tokenizer)
+    }
+}
+
+#[derive(Clone)]
+pub struct StemAndKeepWrapper<T>(T);
+
+impl<T: Tokenizer> Tokenizer for StemAndKeepWrapper<T> {
+    type TokenStream<'a> = StemAndKeepStream<T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        StemAndKeepStream {
+            tail: self.0.token_stream(text),
+            token: Token::default(),
+            word_pending: false,
+        }
+    }
+}
+
+pub struct StemAndKeepStream<T> {
+    tail: T,
+    token: Token,
+    /// The tail's token holds a word whose stem was just emitted and differs from it.
+    word_pending: bool,
+}
+
+impl<T: TokenStream> TokenStream for StemAndKeepStream<T> {
+    fn advance(&mut self) -> bool {
+        if std::mem::take(&mut self.word_pending) {
+            self.token.text.clear();
+            self.token.text.push(EXACT_MARK);
+            self.token.text.push_str(&self.tail.token().text);
+            return true;
+        }
+        if !self.tail.advance() {
+            return false;
+        }
+        let word = self.tail.token();
+        self.token.offset_from = word.offset_from;
+        self.token.offset_to = word.offset_to;
+        self.token.position = word.position;
+        self.token.position_length = word.position_length;
+        self.token.text.clone_from(&word.text);
+        stem_english(&mut self.token.text);
+        self.word_pending = self.token.text != word.text;
+        true
+    }
+
+    fn token(&self) -> &Token {
+        &self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.token
+    }
+}
+
 /// The cached English stemmer as a token filter.
 fn cached_stemmer() -> Rewrite<fn(&mut String)> {
     Rewrite(stem_english)
@@ -390,6 +469,32 @@ mod tests {
             vec!["ysgolion", "cymraeg"]
         );
         assert_eq!(terms(Lang::Welsh, "Ŵyl"), vec!["wyl"]);
+    }
+
+    #[test]
+    fn the_index_analyzer_keeps_words_that_differ_from_their_stems_at_the_same_position() {
+        let mut analyzer = Lang::English.index_analyzer();
+        let mut stream = analyzer.token_stream("Councils council Mutualism");
+        let mut got = Vec::new();
+        while let Some(t) = stream.next() {
+            got.push((t.text.clone(), t.position, t.offset_from));
+        }
+        let want = [
+            ("council", 0, 0),
+            ("=councils", 0, 0),
+            ("council", 1, 9),
+            ("mutual", 2, 17),
+            ("=mutualism", 2, 17),
+        ];
+        let want: Vec<_> = want
+            .iter()
+            .map(|(t, p, o)| (t.to_string(), *p, *o))
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(exact_term("councils"), "=councils");
+        // Welsh has no stemmer: the index terms are the query terms.
+        let mut welsh = Lang::Welsh.index_analyzer();
+        assert_eq!(analyze(&mut welsh, "Ysgolion").len(), 1);
     }
 
     #[test]

@@ -9,14 +9,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::follow::{advance, head};
 use super::index::{ItemRows, Place, SearchIndex};
 use super::layout::Layout;
 use super::{Error, Search, SearchOptions};
 use crate::principal::Principal;
-use crate::schema::Registry;
+use crate::schema::{FieldKind, Registry};
 use crate::storage::Store;
 
 /// Rows read from SurrealDB per query during a build.
@@ -113,26 +113,94 @@ pub(super) async fn open_current(
     Ok(index)
 }
 
-/// Keys of every row of `table`.
-async fn keys(store: &Store, table: &str) -> Result<Vec<String>, Error> {
-    let mut outcome = store
-        .run(
-            &format!("SELECT VALUE record::id(id) FROM {table};"),
-            Value::Null,
-        )
-        .await?;
-    let rows = outcome
-        .rows(0)
-        .map_err(|e| Error::Storage(format!("{e:?}")))?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect())
+/// Rows of `table` in pages: the keys are listed first (for the progress bar and the page
+/// bounds), then each page is read as one bounded key range. A range scan with only a lower
+/// bound, or `START`, reads the rest of the table for every page in SurrealDB 3.3.
+struct Pages {
+    table: &'static str,
+    keys: Vec<String>,
+    at: usize,
+    /// `, fields.<f>[*].html` per blocks field: rendered HTML is half a row and never indexed.
+    omit: String,
+}
+
+impl Pages {
+    async fn list(store: &Store, schemas: &Registry, table: &'static str) -> Result<Pages, Error> {
+        let mut outcome = store
+            .run(
+                &format!("SELECT VALUE record::id(id) FROM {table};"),
+                Value::Null,
+            )
+            .await?;
+        let keys = outcome
+            .rows(0)
+            .map_err(|e| Error::Storage(format!("{e:?}")))?
+            .into_iter()
+            .filter_map(|v| match v {
+                Value::String(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        let mut omit = String::new();
+        let blocks: std::collections::BTreeSet<&str> = schemas
+            .types()
+            .flat_map(|ct| &ct.fields)
+            .filter(|f| matches!(f.kind, FieldKind::Blocks))
+            .map(|f| f.name.as_str())
+            .filter(|name| name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+            .collect();
+        for name in blocks {
+            omit.push_str(&format!(", fields.{name}[*].html"));
+        }
+        Ok(Pages {
+            table,
+            keys,
+            at: 0,
+            omit,
+        })
+    }
+
+    /// The next page (rows added since the listing inside its bounds included), empty at the
+    /// end.
+    async fn next(&mut self, store: &Store) -> Result<Vec<Value>, Error> {
+        let Some(chunk) = self
+            .keys
+            .get(self.at..(self.at + CHUNK).min(self.keys.len()))
+        else {
+            return Ok(Vec::new());
+        };
+        let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
+            return Ok(Vec::new());
+        };
+        self.at += chunk.len();
+        // Keys are `<ulid>.<locale>`; anything else could not be quoted safely.
+        for key in [first, last] {
+            if !key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            {
+                return Err(Error::Storage(format!(
+                    "unexpected key {key:?} in table {}",
+                    self.table
+                )));
+            }
+        }
+        let (table, omit) = (self.table, &self.omit);
+        let mut outcome = store
+            .run(
+                &format!("SELECT * OMIT id{omit} FROM {table}:⟨{first}⟩..=⟨{last}⟩;"),
+                Value::Null,
+            )
+            .await?;
+        outcome
+            .rows(0)
+            .map_err(|e| Error::Storage(format!("{e:?}")))
+    }
 }
 
 /// Index every working and delivery row into the empty `index`, committed with the outbox
 /// head read before the scan (events after it are applied again later: harmless). Reading a
-/// chunk from SurrealDB overlaps with indexing the one before it.
+/// page from SurrealDB overlaps with indexing the one before it.
 async fn fill(
     store: &Store,
     schemas: &Arc<Registry>,
@@ -143,29 +211,26 @@ async fn fill(
     let index2 = index.clone();
     joined(tokio::task::spawn_blocking(move || index2.start_build()).await)?;
     let cursor = head(store).await?;
-    let working = keys(store, "working").await?;
-    let delivery = keys(store, "delivery").await?;
+    let (working, delivery) = tokio::join!(
+        Pages::list(store, schemas, "working"),
+        Pages::list(store, schemas, "delivery")
+    );
+    let mut tables = [working?, delivery?];
+    let total = tables.iter().map(|p| p.keys.len() as u64).sum();
     let keys_s = started.elapsed().as_secs_f64();
     let (mut read_s, mut wait_s) = (0.0, 0.0);
-    let total = (working.len() + delivery.len()) as u64;
     let mut done = 0u64;
     progress(0, total);
     let mut adding: Option<tokio::task::JoinHandle<Result<(), Error>>> = None;
-    for (table, keys) in [("working", &working), ("delivery", &delivery)] {
-        for chunk in keys.chunks(CHUNK) {
+    for pages in &mut tables {
+        loop {
             let read = std::time::Instant::now();
-            let mut outcome = store
-                .run(
-                    &format!(
-                        "SELECT * OMIT id FROM array::map($keys, |$k| type::record('{table}', $k));"
-                    ),
-                    json!({ "keys": chunk }),
-                )
-                .await?;
-            let rows = outcome
-                .rows(0)
-                .map_err(|e| Error::Storage(format!("{e:?}")))?;
-            let item = if table == "working" {
+            let rows = pages.next(store).await?;
+            if rows.is_empty() {
+                break;
+            }
+            let n = rows.len() as u64;
+            let item = if pages.table == "working" {
                 ItemRows {
                     working: rows,
                     delivery: Vec::new(),
@@ -181,36 +246,45 @@ async fn fill(
                 let wait = std::time::Instant::now();
                 joined(previous.await)?;
                 wait_s += wait.elapsed().as_secs_f64();
-                progress(done, total);
+                progress(done.min(total), total);
             }
             let (index, schemas) = (index.clone(), schemas.clone());
             adding = Some(tokio::task::spawn_blocking(move || {
                 index.add(&schemas, &item)
             }));
-            done += chunk.len() as u64;
+            done += n;
         }
     }
     if let Some(previous) = adding.take() {
         joined(previous.await)?;
     }
-    progress(done, total);
+    progress(total, total);
     let commit = std::time::Instant::now();
     let (index2, schemas2) = (index.clone(), schemas.clone());
     joined(tokio::task::spawn_blocking(move || index2.commit(&schemas2, cursor)).await)?;
     let commit_s = commit.elapsed().as_secs_f64();
-    let merge = std::time::Instant::now();
     let index2 = index.clone();
     joined(tokio::task::spawn_blocking(move || index2.finish_build()).await)?;
     tracing::info!(
-        rows = total,
+        rows = done,
+        segments = index.segments(),
         keys_s,
         read_s,
         wait_s,
         commit_s,
-        merge_s = merge.elapsed().as_secs_f64(),
         seconds = started.elapsed().as_secs_f64(),
         "filled a search index from the database"
     );
+    let index2 = index.clone();
+    tokio::task::spawn_blocking(move || {
+        let merge = std::time::Instant::now();
+        index2.merge_built();
+        tracing::info!(
+            segments = index2.segments(),
+            seconds = merge.elapsed().as_secs_f64(),
+            "merged a built search index"
+        );
+    });
     Ok(())
 }
 

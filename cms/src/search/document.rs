@@ -71,7 +71,6 @@ pub fn build(
     doc.add_text(layout.title, title);
     let lang = Lang::of_locale(locale);
     let text_fields = layout.text_fields(lang);
-    let raw_field = layout.raw_field(lang);
     let mut body = String::new();
     for field in &ct.fields {
         let Some(value) = fields.get(&field.name) else {
@@ -89,9 +88,6 @@ pub fn build(
                         body.push('\n');
                     }
                     body.push_str(&text);
-                }
-                if let Some(raw) = raw_field {
-                    doc.add_text(raw, &text);
                 }
                 doc.add_text(*target, text);
             }

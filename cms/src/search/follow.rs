@@ -130,5 +130,7 @@ pub async fn status(store: &Store, index: &SearchIndex) -> Result<Status, Error>
         lag_seconds,
         documents: index.reader.searcher().num_docs(),
         disk_bytes: index.disk_bytes(),
+        segments: index.segments() as u64,
+        merging: index.merging(),
     })
 }

@@ -35,6 +35,8 @@ pub struct SearchIndex {
     writer: std::sync::Mutex<IndexWriter<TantivyDocument>>,
     /// The outbox sequence number every event up to which is applied (and committed).
     cursor: std::sync::atomic::AtomicU64,
+    /// A built index's segments are waiting for, or in, their merge into one.
+    merging: std::sync::atomic::AtomicBool,
     pub place: Place,
 }
 
@@ -67,10 +69,7 @@ impl SearchIndex {
         for lang in [Lang::English, Lang::Welsh] {
             index
                 .tokenizers()
-                .register(lang.tokenizer_name(), lang.analyzer());
-            index
-                .tokenizers()
-                .register(lang.raw_tokenizer_name(), lang.raw_analyzer());
+                .register(lang.tokenizer_name(), lang.index_analyzer());
         }
         let cursor = index
             .load_metas()
@@ -91,6 +90,7 @@ impl SearchIndex {
             reader,
             writer: std::sync::Mutex::new(writer),
             cursor: std::sync::atomic::AtomicU64::new(cursor),
+            merging: std::sync::atomic::AtomicBool::new(false),
             place,
         })
     }
@@ -186,28 +186,60 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// After a build's commit: merge every segment into one (a query costs a term-dictionary
-    /// walk per fuzzy word and segment), keeping the commit payload, reload the reader, and
-    /// go back to the live writer.
+    /// After a build's commit: back to the live writer, with merges held until `merge_built`
+    /// has merged the build's segments, and reload the reader.
     pub fn finish_build(&self) -> Result<(), Error> {
-        {
-            let mut writer = self
-                .writer
-                .lock()
-                .map_err(|_| Error::Index("index writer lock poisoned".into()))?;
-            let ids = writer
-                .index()
-                .searchable_segment_ids()
-                .map_err(tantivy_err)?;
-            // Only an optimization: on failure the committed segments stay as they are.
-            if ids.len() > 1
-                && let Err(e) = writer.merge(&ids).wait()
-            {
-                tracing::warn!("merging the built search index into one segment failed: {e}");
-            }
-        }
+        self.merging
+            .store(true, std::sync::atomic::Ordering::Release);
         self.replace_writer(WRITER)?;
+        self.writer
+            .lock()
+            .map_err(|_| Error::Index("index writer lock poisoned".into()))?
+            .set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
         self.reader.reload().map_err(tantivy_err)
+    }
+
+    /// Merge a built index's segments into one (a query costs a term-dictionary walk per
+    /// fuzzy word and segment), then let the default merge policy run. Blocking, and only an
+    /// optimization: the index answers and takes writes meanwhile, and a failed merge only
+    /// leaves the segments as they were. Run it after `finish_build`, off the critical path.
+    pub fn merge_built(&self) {
+        let result = (|| {
+            let merge = {
+                let mut writer = self
+                    .writer
+                    .lock()
+                    .map_err(|_| Error::Index("index writer lock poisoned".into()))?;
+                let ids = writer
+                    .index()
+                    .searchable_segment_ids()
+                    .map_err(tantivy_err)?;
+                (ids.len() > 1).then(|| writer.merge(&ids))
+            };
+            if let Some(merge) = merge {
+                merge.wait().map_err(tantivy_err)?;
+            }
+            self.writer
+                .lock()
+                .map_err(|_| Error::Index("index writer lock poisoned".into()))?
+                .set_merge_policy(Box::<tantivy::merge_policy::LogMergePolicy>::default());
+            self.reader.reload().map_err(tantivy_err)
+        })();
+        if let Err(e) = result {
+            tracing::warn!("merging the built search index into one segment failed: {e}");
+        }
+        self.merging
+            .store(false, std::sync::atomic::Ordering::Release);
+    }
+
+    /// From `finish_build` until `merge_built` is done.
+    pub fn merging(&self) -> bool {
+        self.merging.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Segments the reader sees.
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
     }
 
     /// Every document's (key, revision), sorted: what tests compare with the database.

@@ -47,9 +47,9 @@ pub struct Layout {
     /// Boost of each tier; `text[lang][i]` holds the text of fields searchable with `tiers[i]`.
     pub tiers: Vec<f32>,
     pub langs: Vec<Lang>,
+    /// Per language, one field per tier: stems, and words as written where they differ
+    /// from their stems (`analyzer::exact_term`).
     text: Vec<(Lang, Vec<Field>)>,
-    /// Per language, all searchable text unstemmed (exact word forms and typo matching).
-    raw: Vec<(Lang, Field)>,
 }
 
 impl Layout {
@@ -78,19 +78,7 @@ impl Layout {
         let filter = b.add_text_field("filter", STRING);
         let facets = b.add_facet_field("facets", FacetOptions::default());
         let mut text = Vec::new();
-        let mut raw = Vec::new();
         for lang in &langs {
-            raw.push((
-                *lang,
-                b.add_text_field(
-                    &format!("raw_{}", lang.code()),
-                    TextOptions::default().set_indexing_options(
-                        TextFieldIndexing::default()
-                            .set_tokenizer(lang.raw_tokenizer_name())
-                            .set_index_option(IndexRecordOption::WithFreqs),
-                    ),
-                ),
-            ));
             let options = TextOptions::default().set_indexing_options(
                 TextFieldIndexing::default()
                     .set_tokenizer(lang.tokenizer_name())
@@ -122,7 +110,6 @@ impl Layout {
             tiers,
             langs,
             text,
-            raw,
         }
     }
 
@@ -133,11 +120,6 @@ impl Layout {
             .find(|(l, _)| *l == lang)
             .map(|(_, f)| f.as_slice())
             .unwrap_or(&[])
-    }
-
-    /// The unstemmed field of `lang`.
-    pub fn raw_field(&self, lang: Lang) -> Option<Field> {
-        self.raw.iter().find(|(l, _)| *l == lang).map(|(_, f)| *f)
     }
 
     /// The tier index of a field boost.

@@ -104,6 +104,10 @@ pub struct Status {
     pub lag_seconds: f64,
     pub documents: u64,
     pub disk_bytes: u64,
+    /// Segments of the live index (a rebuild leaves several, merged in the background).
+    pub segments: u64,
+    /// The background merge after a rebuild is running.
+    pub merging: bool,
 }
 
 /// Rebuilding the index and its progress are for admins: 401 without credentials, else 403.

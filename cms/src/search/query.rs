@@ -14,7 +14,7 @@ use tantivy::schema::{Facet, Field, IndexRecordOption, Value as _};
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
 use super::Error;
-use super::analyzer::Lang;
+use super::analyzer::{Lang, exact_term};
 use super::index::SearchIndex;
 use super::layout::{Layout, PUBLISHED, WORKING, access_term};
 use super::parse::{Part, QueryTerm, fuzzy_distance, parse};
@@ -157,23 +157,29 @@ fn word_query(layout: &Layout, lang: Lang, t: &QueryTerm, typos: bool) -> Box<dy
             ));
         }
     }
-    if let Some(raw) = layout.raw_field(lang) {
-        let term = Term::from_field_text(raw, &t.raw);
-        should.push((
-            Occur::Should,
-            Box::new(BoostQuery::new(
-                Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
-                EXACT_WEIGHT,
-            )),
-        ));
-        if typos && t.fuzzy > 0 {
+    // The word as written, where it differs from its stem (only such words are indexed so):
+    // exact forms rank first, and typos of the written word are found ("mutualsim" meets
+    // "mutualism" though their stems are far apart).
+    if t.raw != t.term {
+        let exact = exact_term(&t.raw);
+        for (field, boost) in layout.text_fields(lang).iter().zip(&layout.tiers) {
+            let term = Term::from_field_text(*field, &exact);
             should.push((
                 Occur::Should,
                 Box::new(BoostQuery::new(
-                    Box::new(FuzzyTermQuery::new(term, t.fuzzy, true)),
-                    FUZZY_WEIGHT,
+                    Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+                    boost * EXACT_WEIGHT,
                 )),
             ));
+            if typos && t.fuzzy > 0 {
+                should.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(
+                        Box::new(FuzzyTermQuery::new(term, t.fuzzy, true)),
+                        boost * FUZZY_WEIGHT,
+                    )),
+                ));
+            }
         }
     }
     Box::new(BooleanQuery::new(should))
