@@ -8,6 +8,7 @@ pub mod config;
 pub mod content;
 pub mod http;
 pub mod jobs;
+pub mod plugins;
 pub mod principal;
 pub mod schema;
 pub mod search;

@@ -1,0 +1,215 @@
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+use serde_json::json;
+
+/// The `plugins/` workspace built for wasm32-wasip2 (once per test process), and the
+/// component of package `name`.
+pub fn plugin_wasm(name: &str) -> Vec<u8> {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        let plugins = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins");
+        // Apart from the server's target dir: this cargo runs while that one is locked.
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .map(|d| PathBuf::from(format!("{d}-plugins")))
+            .unwrap_or_else(|_| std::env::temp_dir().join("cms-plugins-target"));
+        let status = std::process::Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+                "--manifest-path",
+            ])
+            .arg(plugins.join("Cargo.toml"))
+            .env("CARGO_TARGET_DIR", &target)
+            .status()
+            .unwrap();
+        assert!(status.success(), "building plugins/ for wasm32-wasip2");
+        target.join("wasm32-wasip2/release")
+    });
+    std::fs::read(dir.join(format!("{}.wasm", name.replace('-', "_")))).unwrap()
+}
+
+fn host() -> PluginHost {
+    PluginHost::new(None, Limits::default()).unwrap()
+}
+
+#[test]
+fn a_wit_bindgen_guest_built_for_wasip2_describes_validates_and_renders() {
+    let host = host();
+    let plugin = host.load(&plugin_wasm("callout"), &[]).unwrap();
+    assert_eq!(plugin.wit_version, "0.1.0");
+    assert_eq!(plugin.blocks.len(), 1);
+    assert_eq!(plugin.blocks[0].name, "callout");
+    assert_eq!(plugin.blocks[0].props_schema["required"], json!(["body"]));
+    assert!(
+        plugin
+            .imports
+            .iter()
+            .all(|i| !i.starts_with("wasi:filesystem")),
+        "{:?}",
+        plugin.imports
+    );
+
+    let errors = host
+        .validate(&plugin, "callout", &json!({"tone": "loud"}))
+        .unwrap();
+    let paths: Vec<_> = errors
+        .iter()
+        .map(|e| (e.path.as_str(), e.code.as_str()))
+        .collect();
+    assert_eq!(paths, [("/body", "required"), ("/tone", "invalid_choice")]);
+    assert!(
+        host.validate(&plugin, "callout", &json!({"body": "Hi"}))
+            .unwrap()
+            .is_empty()
+    );
+
+    let r = host
+        .render(
+            &plugin,
+            "callout",
+            &json!({"tone": "tip", "title": "Try <this>", "body": "One.\n\nTwo."}),
+            &RenderContext::default(),
+            None,
+        )
+        .unwrap();
+    assert_eq!(
+        r.html,
+        "<aside class=\"callout callout-tip\"><p class=\"callout-title\"><strong>Try &lt;this&gt;</strong></p><p>One.</p><p>Two.</p></aside>"
+    );
+    assert_eq!(r.text, "Try <this>\nOne.\n\nTwo.");
+}
+
+#[test]
+fn bytes_that_are_not_a_component_are_refused_with_what_they_are() {
+    let host = host();
+    let err = |bytes: &[u8]| host.load(bytes, &[]).err().unwrap();
+    assert_eq!(err(b"not wasm at all").code(), "not_a_component");
+    let core = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+    assert!(err(&core).to_string().contains("core module"));
+    let whole = plugin_wasm("callout");
+    let truncated = err(&whole[..whole.len() / 2]);
+    assert_eq!(truncated.code(), "not_a_component", "{truncated}");
+}
+
+#[test]
+fn only_the_0_1_line_of_the_interface_runs_here() {
+    assert!(supported("0.1.0"));
+    assert!(supported("0.1.7"));
+    assert!(!supported("0.2.0"));
+    assert!(!supported("1.1.0"));
+    assert!(!supported("x"));
+}
+
+#[test]
+fn imports_need_their_capability_and_files_and_sockets_are_never_given() {
+    let refused = check_import("cms:block/content@0.1.0", &[]).err().unwrap();
+    assert_eq!(refused.code(), "capability_not_granted");
+    assert!(refused.to_string().contains("get-content"), "{refused}");
+    assert!(check_import("cms:block/content@0.1.0", &[Capability::GetContent]).is_ok());
+    assert!(check_import("cms:block/host@0.1.0", &[]).is_ok());
+    let fs = check_import("wasi:filesystem/preopens@0.2.6", &Capability::ALL);
+    assert_eq!(fs.err().unwrap().code(), "forbidden_import");
+    assert!(check_import("wasi:io/streams@0.2.6", &[]).is_ok());
+}
+
+#[test]
+fn compiled_code_is_cached_by_sha256_and_engine_key_and_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = PluginHost::new(Some(dir.path().to_owned()), Limits::default()).unwrap();
+    let bytes = plugin_wasm("callout");
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let (_, cached) = host.component(&bytes, &sha).unwrap();
+    assert!(!cached, "the first load compiles");
+    let path = host.cache_path(&sha).unwrap();
+    assert!(path.is_file(), "{}", path.display());
+    // A second engine (a restart) deserializes the same file instead of compiling.
+    let restarted = PluginHost::new(Some(dir.path().to_owned()), Limits::default()).unwrap();
+    assert_eq!(restarted.engine_key(), host.engine_key());
+    let (_, cached) = restarted.component(&bytes, &sha).unwrap();
+    assert!(cached, "the restart loads the compiled code");
+    assert!(restarted.load(&bytes, &[]).is_ok());
+    // A damaged cache file is compiled again, not trusted.
+    std::fs::write(&path, b"garbage").unwrap();
+    let (_, cached) = restarted.component(&bytes, &sha).unwrap();
+    assert!(!cached);
+}
+
+fn render_err(host: &PluginHost, plugin: &Loaded, block: &str, props: serde_json::Value) -> Error {
+    host.render(plugin, block, &props, &RenderContext::default(), None)
+        .err()
+        .unwrap()
+}
+
+#[test]
+fn hostile_blocks_are_contained_and_the_host_keeps_working() {
+    let host = host();
+    let plugin = host.load(&plugin_wasm("hostile"), &[]).unwrap();
+    let code = |block: &str, props| render_err(&host, &plugin, block, props).code();
+    assert_eq!(code("loop", json!({})), "plugin_timeout");
+    assert_eq!(code("memory", json!({})), "plugin_out_of_memory");
+    assert!(
+        ["plugin_stack_overflow", "plugin_trap"].contains(&code("recursion", json!({}))),
+        "{}",
+        render_err(&host, &plugin, "recursion", json!({}))
+    );
+    assert_eq!(code("output", json!({"mb": 8})), "plugin_output_too_large");
+    assert_eq!(code("output", json!({"mb": 100})), "plugin_out_of_memory");
+    assert_eq!(code("panic", json!({})), "plugin_trap");
+    // Every call has its own store: the next one starts clean.
+    let ok = host
+        .render(
+            &plugin,
+            "echo",
+            &json!({"html": "<b>fine</b>"}),
+            &RenderContext::default(),
+            None,
+        )
+        .unwrap();
+    assert_eq!(ok.html, "<b>fine</b>");
+}
+
+struct OneItem;
+
+impl ContentSource for OneItem {
+    fn public_item(&self, content_type: &str, id: &str, _locale: &str) -> Option<String> {
+        (content_type == "page" && id == "p1")
+            .then(|| json!({"id": "p1", "fields": {"title": "Our <values>"}}).to_string())
+    }
+}
+
+#[test]
+fn get_content_is_refused_at_load_unless_granted_and_reads_are_recorded() {
+    let host = host();
+    let bytes = plugin_wasm("nosy");
+    let refused = host.load(&bytes, &[]).err().unwrap();
+    assert_eq!(refused.code(), "capability_not_granted");
+    let message = refused.to_string();
+    assert!(
+        message.contains("cms:block/content@0.1.0") && message.contains("get-content"),
+        "{message}"
+    );
+
+    let plugin = host.load(&bytes, &[Capability::GetContent]).unwrap();
+    let source: Arc<dyn ContentSource> = Arc::new(OneItem);
+    let cx = RenderContext {
+        locale: "en".into(),
+        ..RenderContext::default()
+    };
+    let r = host
+        .render(
+            &plugin,
+            "peek",
+            &json!({"type": "page", "id": "p1"}),
+            &cx,
+            Some(source),
+        )
+        .unwrap();
+    assert_eq!(r.html, "<p>Our &lt;values&gt;</p>");
+    assert_eq!(
+        r.reads,
+        [("page".to_owned(), "p1".to_owned(), "en".to_owned())]
+    );
+}
