@@ -71,12 +71,26 @@ enum Command {
     /// Rebuild the search index from the database, with a progress bar (a running server keeps
     /// answering searches from the current index until the new one is swapped in).
     Reindex(Remote),
+    /// Plugins (WebAssembly content blocks).
+    #[command(subcommand)]
+    Plugin(PluginCommand),
     /// Export every item as JSONL (to FILE, or stdout when FILE is `-`).
     Export {
         #[arg(default_value = "-")]
         file: PathBuf,
         #[command(flatten)]
         remote: Remote,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Create a plugin crate NAME in DIR that builds as it is (with the SDK and the WIT copied
+    /// into it): `cargo build --release --target wasm32-wasip2`.
+    New {
+        name: String,
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
     },
 }
 
@@ -487,5 +501,14 @@ async fn main() -> Result<()> {
             password,
             remote,
         }) => user_add(email, role, name, password, &remote).await,
+        Command::Plugin(PluginCommand::New { name, dir }) => {
+            let dir = cms::plugins::scaffold(&dir, &name)?;
+            println!(
+                "created {}; build it with: cd {} && cargo build --release --target wasm32-wasip2",
+                dir.display(),
+                dir.display()
+            );
+            Ok(())
+        }
     }
 }

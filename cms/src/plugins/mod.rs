@@ -9,7 +9,12 @@
 //! the fixed WASI set (`wasi.rs`) and the host imports it was granted; every call gets a fresh
 //! `Store` with memory limits and a deadline. Calls block: run them off the async workers.
 
+mod sanitize;
+mod scaffold;
 mod wasi;
+
+pub use sanitize::{IFRAME_SOURCES, sanitize};
+pub use scaffold::{scaffold, valid_name};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -108,6 +113,9 @@ pub enum Error {
     Engine(String),
     #[error("plugin cache: {0}")]
     Io(String),
+    /// `cms plugin new`: a bad name, an existing directory, a failed write.
+    #[error("{0}")]
+    Scaffold(String),
 }
 
 impl Error {
@@ -128,6 +136,7 @@ impl Error {
             Error::Busy => "plugin_busy",
             Error::Engine(_) => "plugin_engine",
             Error::Io(_) => "plugin_cache",
+            Error::Scaffold(_) => "scaffold_failed",
         }
     }
 }

@@ -8,27 +8,30 @@ use serde_json::json;
 pub fn plugin_wasm(name: &str) -> Vec<u8> {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     let dir = BUILT.get_or_init(|| {
-        let plugins = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins");
-        // Apart from the server's target dir: this cargo runs while that one is locked.
-        let target = std::env::var("CARGO_TARGET_DIR")
-            .map(|d| PathBuf::from(format!("{d}-plugins")))
-            .unwrap_or_else(|_| std::env::temp_dir().join("cms-plugins-target"));
-        let status = std::process::Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-wasip2",
-                "--manifest-path",
-            ])
-            .arg(plugins.join("Cargo.toml"))
-            .env("CARGO_TARGET_DIR", &target)
-            .status()
-            .unwrap();
-        assert!(status.success(), "building plugins/ for wasm32-wasip2");
-        target.join("wasm32-wasip2/release")
+        build_for_wasm(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/Cargo.toml"))
     });
     std::fs::read(dir.join(format!("{}.wasm", name.replace('-', "_")))).unwrap()
+}
+
+/// `cargo build --release --target wasm32-wasip2` of `manifest`, into a target dir apart
+/// from the server's (this cargo runs while that one is locked); the dir of the `.wasm` files.
+fn build_for_wasm(manifest: &Path) -> PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(|d| PathBuf::from(format!("{d}-plugins")))
+        .unwrap_or_else(|_| std::env::temp_dir().join("cms-plugins-target"));
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--release", "--target", "wasm32-wasip2"])
+        .arg("--manifest-path")
+        .arg(manifest)
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "building {} for wasm32-wasip2",
+        manifest.display()
+    );
+    target.join("wasm32-wasip2/release")
 }
 
 fn host() -> PluginHost {
@@ -212,4 +215,111 @@ fn get_content_is_refused_at_load_unless_granted_and_reads_are_recorded() {
         r.reads,
         [("page".to_owned(), "p1".to_owned(), "en".to_owned())]
     );
+}
+
+/// What must never reach a reader, found in the tags of sanitized HTML (escaped text such as
+/// `&lt;script&gt;` is harmless and allowed).
+fn dangerous(html: &str) -> Option<String> {
+    let tag = regex::Regex::new(r"<[^>]*>").unwrap();
+    let handler = regex::Regex::new(r"(?i)\son[a-z]+\s*=").unwrap();
+    let scheme = regex::Regex::new(r"(?i)(javascript|vbscript|data):").unwrap();
+    // Browsers decode character references and skip tabs and newlines inside URLs.
+    let entity = regex::Regex::new(r"&#(x?)([0-9a-fA-F]+);?").unwrap();
+    let decoded = |t: &str| -> String {
+        entity
+            .replace_all(t, |c: &regex::Captures| {
+                let n = if &c[1] == "x" {
+                    u32::from_str_radix(&c[2], 16).ok()
+                } else {
+                    c[2].parse().ok()
+                };
+                n.and_then(char::from_u32).unwrap_or(' ').to_string()
+            })
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
+            .collect()
+    };
+    for t in tag.find_iter(html).map(|m| m.as_str()) {
+        let lower = t.to_ascii_lowercase();
+        if [
+            "<script", "<style", "<object", "<embed", "<base", "<meta", "<link", "<form",
+        ]
+        .iter()
+        .any(|bad| lower.starts_with(bad))
+            || handler.is_match(t)
+            || scheme.is_match(&decoded(t))
+            || lower.contains("srcdoc")
+        {
+            return Some(t.to_owned());
+        }
+        if lower.starts_with("<iframe") {
+            let src_ok = !lower.contains("src=")
+                || IFRAME_SOURCES
+                    .iter()
+                    .any(|s| lower.contains(&format!("src=\"{s}")));
+            if !src_ok || !lower.contains("sandbox=") {
+                return Some(t.to_owned());
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn xss_payloads_echoed_by_a_plugin_come_out_harmless() {
+    let host = host();
+    let plugin = host.load(&plugin_wasm("hostile"), &[]).unwrap();
+    let payloads = include_str!("../../../tests/fixtures/xss-payloads.txt");
+    let mut checked = 0;
+    for payload in payloads.lines().filter(|l| !l.trim().is_empty()) {
+        // The check itself must see the raw payload as dangerous, or it proves nothing.
+        assert!(dangerous(payload).is_some(), "{payload}");
+        let r = host
+            .render(
+                &plugin,
+                "echo",
+                &json!({ "html": payload }),
+                &RenderContext::default(),
+                None,
+            )
+            .unwrap();
+        assert_eq!(r.html, payload, "the plugin echoes its props unchanged");
+        let clean = sanitize(&r.html, host.limits.html_bytes).unwrap();
+        assert_eq!(dangerous(&clean), None, "{payload} -> {clean}");
+        checked += 1;
+    }
+    assert!(checked >= 30, "{checked} payloads");
+}
+
+#[test]
+fn a_scaffolded_plugin_builds_as_it_is_and_renders() {
+    assert!(valid_name("hello-block") && valid_name("x2"));
+    for bad in ["Hello", "a/b", "-x", "x-", "", "../up", "a b"] {
+        assert!(!valid_name(bad), "{bad:?}");
+    }
+    let parent = tempfile::tempdir().unwrap();
+    let dir = scaffold(parent.path(), "hello-block").unwrap();
+    assert!(
+        scaffold(parent.path(), "hello-block").is_err(),
+        "an existing directory is left alone"
+    );
+    let out = build_for_wasm(&dir.join("Cargo.toml"));
+    let host = host();
+    let plugin = host
+        .load(&std::fs::read(out.join("hello_block.wasm")).unwrap(), &[])
+        .unwrap();
+    assert_eq!(plugin.blocks[0].name, "hello-block");
+    assert_eq!(plugin.blocks[0].label, "Hello Block");
+    let errors = host.validate(&plugin, "hello-block", &json!({})).unwrap();
+    assert_eq!(errors[0].path, "/text");
+    let r = host
+        .render(
+            &plugin,
+            "hello-block",
+            &json!({"text": "Hi <you>"}),
+            &RenderContext::default(),
+            None,
+        )
+        .unwrap();
+    assert_eq!(r.html, "<p class=\"hello-block\">Hi &lt;you&gt;</p>");
 }
