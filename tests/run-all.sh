@@ -24,5 +24,7 @@ step "build" cargo build --workspace --all-targets
 step "plugins (wasm32-wasip2)" env CARGO_TARGET_DIR="$CARGO_TARGET_DIR-plugins" \
     cargo build --release --target wasm32-wasip2 --manifest-path plugins/Cargo.toml
 step "plugins fmt and clippy" bash -c 'cd plugins && cargo fmt --all -- --check && CARGO_TARGET_DIR="$CARGO_TARGET_DIR-plugins" cargo clippy --release --target wasm32-wasip2 --all-targets -- -D warnings'
+step "plugin unit tests (host target)" env CARGO_TARGET_DIR="$CARGO_TARGET_DIR-plugins" \
+    cargo test --manifest-path plugins/Cargo.toml
 step "tests" cargo test --workspace -- --test-threads 2
 echo "all steps passed in $(( $(date +%s) - total_start ))s"

@@ -323,3 +323,96 @@ fn a_scaffolded_plugin_builds_as_it_is_and_renders() {
         .unwrap();
     assert_eq!(r.html, "<p class=\"hello-block\">Hi &lt;you&gt;</p>");
 }
+
+struct Articles;
+
+impl ContentSource for Articles {
+    fn public_item(&self, content_type: &str, id: &str, _locale: &str) -> Option<String> {
+        (content_type == "practice_article" && id == "a1").then(|| {
+            json!({"id": "a1", "fields": {"title": "Oracy & voice", "slug": "oracy-voice"}})
+                .to_string()
+        })
+    }
+}
+
+#[test]
+fn the_example_plugins_validate_and_render() {
+    let host = host();
+    let cx = RenderContext {
+        locale: "en".into(),
+        ..RenderContext::default()
+    };
+    let render = |plugin: &Loaded, block: &str, props: serde_json::Value| {
+        let source: Arc<dyn ContentSource> = Arc::new(Articles);
+        let r = host
+            .render(plugin, block, &props, &cx, Some(source))
+            .unwrap();
+        (
+            sanitize(&r.html, host.limits.html_bytes).unwrap(),
+            r.text,
+            r.reads,
+        )
+    };
+
+    let video = host.load(&plugin_wasm("video-embed"), &[]).unwrap();
+    let bad = host
+        .validate(
+            &video,
+            "video",
+            &json!({"url": "https://evil.example/v", "title": "x"}),
+        )
+        .unwrap();
+    assert_eq!(bad[0].code, "unsupported_video");
+    let (html, ..) = render(
+        &video,
+        "video",
+        json!({"url": "https://www.youtube.com/watch?v=abc123", "title": "Assembly"}),
+    );
+    assert!(
+        html.contains(r#"src="https://www.youtube-nocookie.com/embed/abc123""#)
+            && html.contains("sandbox="),
+        "{html}"
+    );
+
+    let card = host.load(&plugin_wasm("school-card"), &[]).unwrap();
+    let bad = host
+        .validate(
+            &card,
+            "school-card",
+            &json!({"name": "A", "href": "javascript:x"}),
+        )
+        .unwrap();
+    assert_eq!(bad[0].path, "/href");
+    let (html, text, _) = render(
+        &card,
+        "school-card",
+        json!({"name": "Harbour View", "phase": "primary", "href": "/schools/harbour-view"}),
+    );
+    assert!(
+        html.contains(r#"<a href="/schools/harbour-view""#),
+        "{html}"
+    );
+    assert_eq!(text, "Harbour View\nprimary");
+
+    let related = host.load(&plugin_wasm("related-practice"), &[Capability::GetContent]);
+    let related = related.unwrap();
+    let (html, text, reads) = render(&related, "related", json!({"articles": ["a1", "gone"]}));
+    assert!(
+        html.contains(r#"<a href="/practice/oracy-voice""#)
+            && html.contains(">Oracy &amp; voice</a>"),
+        "{html}"
+    );
+    assert_eq!(text, "Related practice\nOracy & voice");
+    assert_eq!(
+        reads.len(),
+        2,
+        "both reads are recorded, the missing one too"
+    );
+    assert_eq!(
+        host.load(&plugin_wasm("related-practice"), &[])
+            .err()
+            .unwrap()
+            .code(),
+        "capability_not_granted"
+    );
+}

@@ -1,6 +1,6 @@
 //! Write CMS content blocks as WebAssembly components with a plain Rust trait.
 //!
-//! ```ignore
+//! ```no_run
 //! use cms_block_sdk::{BlockInfo, Context, Plugin, Rendered, Value, escape, json};
 //!
 //! struct Hello;
