@@ -593,11 +593,6 @@ impl PluginHost {
             reads: state.reads,
         })
     }
-
-    /// Bytes of address space the engine reserves (reported in BENCHMARKS.md).
-    pub fn engine(&self) -> &Engine {
-        &self.engine
-    }
 }
 
 /// `0.1.*` runs on this host; anything else is refused.
