@@ -595,6 +595,67 @@ impl PluginHost {
     }
 }
 
+/// Plugin calls from async code: each on a blocking thread, never on the async workers (a
+/// render that loops until its deadline holds a thread, not the server), and at most
+/// `MAX_INSTANCES` at once, the pool's size: more wait for a permit instead of failing.
+#[derive(Clone)]
+pub struct Runner {
+    pub host: Arc<PluginHost>,
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl Runner {
+    pub fn new(host: PluginHost) -> Runner {
+        Runner {
+            host: Arc::new(host),
+            permits: Arc::new(tokio::sync::Semaphore::new(MAX_INSTANCES as usize)),
+        }
+    }
+
+    async fn off_workers<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&PluginHost) -> Result<R, Error> + Send + 'static,
+    ) -> Result<R, Error> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::Busy)?;
+        let host = self.host.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            f(&host)
+        })
+        .await
+        .map_err(|e| Error::Engine(e.to_string()))?
+    }
+
+    /// `PluginHost::render` off the async workers.
+    pub async fn render(
+        &self,
+        plugin: Arc<Loaded>,
+        block: String,
+        props: serde_json::Value,
+        context: RenderContext,
+        content: Option<Arc<dyn ContentSource>>,
+    ) -> Result<Rendered, Error> {
+        self.off_workers(move |host| host.render(&plugin, &block, &props, &context, content))
+            .await
+    }
+
+    /// `PluginHost::validate` off the async workers.
+    pub async fn validate(
+        &self,
+        plugin: Arc<Loaded>,
+        block: String,
+        props: serde_json::Value,
+    ) -> Result<Vec<FieldError>, Error> {
+        self.off_workers(move |host| host.validate(&plugin, &block, &props))
+            .await
+    }
+}
+
 /// `0.1.*` runs on this host; anything else is refused.
 fn supported(version: &str) -> bool {
     let mut parts = version.split(['.', '-', '+']);

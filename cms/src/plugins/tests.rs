@@ -416,3 +416,64 @@ fn the_example_plugins_validate_and_render() {
         "capability_not_granted"
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn more_looping_renders_than_the_pool_holds_wait_their_turn_off_the_async_workers() {
+    // One async worker (this thread). A render on it would stall everything for the whole
+    // deadline; off it, the worker's other tasks keep running while the renders loop.
+    let deadline = Duration::from_millis(300);
+    let limits = Limits {
+        deadline,
+        ..Limits::default()
+    };
+    let runner = Runner::new(PluginHost::new(None, limits).unwrap());
+    let plugin = Arc::new(runner.host.load(&plugin_wasm("hostile"), &[]).unwrap());
+    let ticker = tokio::spawn(async move {
+        let (mut last, mut longest) = (std::time::Instant::now(), Duration::ZERO);
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            longest = longest.max(last.elapsed());
+            last = std::time::Instant::now();
+        }
+        longest
+    });
+    let calls = (MAX_INSTANCES + 8) as usize;
+    let renders: Vec<_> = (0..calls)
+        .map(|_| {
+            let (runner, plugin) = (runner.clone(), plugin.clone());
+            tokio::spawn(async move {
+                runner
+                    .render(
+                        plugin,
+                        "loop".into(),
+                        json!({}),
+                        RenderContext::default(),
+                        None,
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for r in renders {
+        codes.push(r.await.unwrap().err().unwrap().code());
+    }
+    // Every call got an instance in turn: all stopped at the deadline, none refused as busy.
+    assert!(codes.iter().all(|c| *c == "plugin_timeout"), "{codes:?}");
+    let longest = ticker.await.unwrap();
+    assert!(
+        longest < deadline / 2,
+        "the async worker stalled for {longest:?}"
+    );
+    let ok = runner
+        .render(
+            plugin,
+            "echo".into(),
+            json!({"html": "ok"}),
+            RenderContext::default(),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(ok.html, "ok");
+}
