@@ -9,10 +9,12 @@
 //! the fixed WASI set (`wasi.rs`) and the host imports it was granted; every call gets a fresh
 //! `Store` with memory limits and a deadline. Calls block: run them off the async workers.
 
+mod manifest;
 mod sanitize;
 mod scaffold;
 mod wasi;
 
+pub use manifest::Manifest;
 pub use sanitize::{IFRAME_SOURCES, sanitize};
 pub use scaffold::{scaffold, valid_name};
 
@@ -113,6 +115,8 @@ pub enum Error {
     Engine(String),
     #[error("plugin cache: {0}")]
     Io(String),
+    #[error("invalid manifest: {0}")]
+    Manifest(String),
     /// `cms plugin new`: a bad name, an existing directory, a failed write.
     #[error("{0}")]
     Scaffold(String),
@@ -137,6 +141,7 @@ impl Error {
             Error::Engine(_) => "plugin_engine",
             Error::Io(_) => "plugin_cache",
             Error::Scaffold(_) => "scaffold_failed",
+            Error::Manifest(_) => "invalid_manifest",
         }
     }
 }
