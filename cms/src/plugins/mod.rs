@@ -10,11 +10,13 @@
 //! `Store` with memory limits and a deadline. Calls block: run them off the async workers.
 
 mod manifest;
+mod registry;
 mod sanitize;
 mod scaffold;
 mod wasi;
 
 pub use manifest::Manifest;
+pub use registry::{Installed, PluginRecord, Registry};
 pub use sanitize::{IFRAME_SOURCES, sanitize};
 pub use scaffold::{scaffold, valid_name};
 
@@ -115,6 +117,8 @@ pub enum Error {
     Engine(String),
     #[error("plugin cache: {0}")]
     Io(String),
+    #[error("plugin storage: {0}")]
+    Storage(String),
     #[error("invalid manifest: {0}")]
     Manifest(String),
     /// `cms plugin new`: a bad name, an existing directory, a failed write.
@@ -142,6 +146,7 @@ impl Error {
             Error::Io(_) => "plugin_cache",
             Error::Scaffold(_) => "scaffold_failed",
             Error::Manifest(_) => "invalid_manifest",
+            Error::Storage(_) => "storage",
         }
     }
 }

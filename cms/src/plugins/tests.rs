@@ -477,3 +477,62 @@ async fn more_looping_renders_than_the_pool_holds_wait_their_turn_off_the_async_
         .unwrap();
     assert_eq!(ok.html, "ok");
 }
+
+async fn store_at(url: &str) -> crate::storage::Store {
+    crate::storage::Store::open(&crate::storage::StoreOptions {
+        url: url.into(),
+        namespace: "cms".into(),
+        database: "cms".into(),
+        block_cache_bytes: 8 << 20,
+        memtable_bytes: 8 << 20,
+        username: String::new(),
+        password: String::new(),
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn installed_plugins_are_stored_and_loaded_again_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("surrealkv://{}", dir.path().join("db").display());
+    let manifest = r#"{"id": "related", "name": "Related", "version": "1.0.0", "capabilities": ["get-content"]}"#;
+    let bytes = plugin_wasm("related-practice");
+    {
+        let store = store_at(&url).await;
+        let registry = Registry::open(store.clone(), Runner::new(host()))
+            .await
+            .unwrap();
+        // Not granted what it imports: refused, and nothing is stored.
+        let refused = registry
+            .install(manifest, &bytes, &[], "admin", "2026-11-26T00:00:00.000Z")
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(refused.code(), "capability_not_granted");
+        assert!(registry.list().is_empty());
+        let record = registry
+            .install(
+                manifest,
+                &bytes,
+                &["get-content".into()],
+                "admin",
+                "2026-11-26T00:00:00.000Z",
+            )
+            .await
+            .unwrap();
+        assert_eq!(record.blocks[0].name, "related");
+        assert_eq!(record.capabilities, [Capability::GetContent]);
+        store.close().await.unwrap();
+    }
+    let store = store_at(&url).await;
+    let registry = Registry::open(store, Runner::new(host())).await.unwrap();
+    let listed = registry.list();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].id, "related");
+    assert_eq!(listed[0].sha256, hex::encode(Sha256::digest(&bytes)));
+    assert!(registry.get("related").is_some());
+    assert!(registry.remove("related").await.unwrap());
+    assert!(!registry.remove("related").await.unwrap());
+    assert!(registry.list().is_empty());
+}
