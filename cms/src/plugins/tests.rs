@@ -536,3 +536,28 @@ async fn installed_plugins_are_stored_and_loaded_again_after_a_restart() {
     assert!(!registry.remove("related").await.unwrap());
     assert!(registry.list().is_empty());
 }
+
+#[test]
+fn the_engine_key_is_the_same_in_another_process() {
+    let key = host().engine_key();
+    if std::env::var_os("CMS_ENGINE_KEY_CHILD").is_some() {
+        println!("engine-key={key}");
+        return;
+    }
+    // The cache is only worth having if a restarted server finds its files again.
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "plugins::tests::the_engine_key_is_the_same_in_another_process",
+            "--nocapture",
+        ])
+        .env("CMS_ENGINE_KEY_CHILD", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let child = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("engine-key="))
+        .unwrap_or_else(|| panic!("no key from the child: {stdout}"));
+    assert_eq!(child, key);
+}
