@@ -95,6 +95,14 @@ impl SearchIndex {
         })
     }
 
+    fn lock_writer(
+        &self,
+    ) -> Result<std::sync::MutexGuard<'_, IndexWriter<TantivyDocument>>, Error> {
+        self.writer
+            .lock()
+            .map_err(|_| Error::Index("index writer lock poisoned".into()))
+    }
+
     pub fn cursor(&self) -> u64 {
         self.cursor.load(std::sync::atomic::Ordering::Acquire)
     }
@@ -108,10 +116,7 @@ impl SearchIndex {
         items: &[(String, ItemRows)],
         cursor: u64,
     ) -> Result<(), Error> {
-        let mut writer = self
-            .writer
-            .lock()
-            .map_err(|_| Error::Index("index writer lock poisoned".into()))?;
+        let mut writer = self.lock_writer()?;
         let layout = &self.layout;
         for (uid, rows) in items {
             writer.delete_term(Term::from_field_text(layout.uid, uid));
@@ -128,10 +133,7 @@ impl SearchIndex {
 
     /// Add documents without deleting anything (a fresh build), no commit.
     pub fn add(&self, schemas: &Registry, rows: &ItemRows) -> Result<(), Error> {
-        let writer = self
-            .writer
-            .lock()
-            .map_err(|_| Error::Index("index writer lock poisoned".into()))?;
+        let writer = self.lock_writer()?;
         self.add_rows(&writer, schemas, rows)
     }
 
@@ -159,10 +161,7 @@ impl SearchIndex {
     /// Replace the writer by one with `threads` indexing threads of `bytes` each (the old
     /// one is dropped first: an index has one writer). Nothing uncommitted may be pending.
     fn replace_writer(&self, (threads, bytes): (usize, usize)) -> Result<(), Error> {
-        let mut writer = self
-            .writer
-            .lock()
-            .map_err(|_| Error::Index("index writer lock poisoned".into()))?;
+        let mut writer = self.lock_writer()?;
         let index = writer.index().clone();
         let placeholder = Index::create_in_ram(self.layout.schema.clone())
             .writer_with_num_threads(1, 15_000_000)
@@ -179,9 +178,7 @@ impl SearchIndex {
     /// that merge fail).
     pub fn start_build(&self) -> Result<(), Error> {
         self.replace_writer(BUILD_WRITER)?;
-        self.writer
-            .lock()
-            .map_err(|_| Error::Index("index writer lock poisoned".into()))?
+        self.lock_writer()?
             .set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
         Ok(())
     }
@@ -192,9 +189,7 @@ impl SearchIndex {
         self.merging
             .store(true, std::sync::atomic::Ordering::Release);
         self.replace_writer(WRITER)?;
-        self.writer
-            .lock()
-            .map_err(|_| Error::Index("index writer lock poisoned".into()))?
+        self.lock_writer()?
             .set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
         self.reader.reload().map_err(tantivy_err)
     }
@@ -206,10 +201,7 @@ impl SearchIndex {
     pub fn merge_built(&self) {
         let result = (|| {
             let merge = {
-                let mut writer = self
-                    .writer
-                    .lock()
-                    .map_err(|_| Error::Index("index writer lock poisoned".into()))?;
+                let mut writer = self.lock_writer()?;
                 let ids = writer
                     .index()
                     .searchable_segment_ids()
@@ -219,14 +211,17 @@ impl SearchIndex {
             if let Some(merge) = merge {
                 merge.wait().map_err(tantivy_err)?;
             }
-            self.writer
-                .lock()
-                .map_err(|_| Error::Index("index writer lock poisoned".into()))?
-                .set_merge_policy(Box::<tantivy::merge_policy::LogMergePolicy>::default());
             self.reader.reload().map_err(tantivy_err)
         })();
         if let Err(e) = result {
             tracing::warn!("merging the built search index into one segment failed: {e}");
+        }
+        // Whatever became of the merge, the live index merges as usual from now on.
+        match self.lock_writer() {
+            Ok(writer) => {
+                writer.set_merge_policy(Box::<tantivy::merge_policy::LogMergePolicy>::default())
+            }
+            Err(e) => tracing::warn!("restoring the search index's merge policy: {e}"),
         }
         self.merging
             .store(false, std::sync::atomic::Ordering::Release);
