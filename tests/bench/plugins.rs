@@ -61,7 +61,12 @@ async fn main() {
         let t = Instant::now();
         restarted.load(&bytes, &grants).unwrap();
         let cached = t.elapsed();
-        println!("{name}|{}|{:.1}|{:.2}", bytes.len() / 1024, ms(cold), ms(cached));
+        println!(
+            "{name}|{}|{:.1}|{:.2}",
+            bytes.len() / 1024,
+            ms(cold),
+            ms(cached)
+        );
         if name == "callout" {
             callout = Some(loaded);
         }
@@ -105,7 +110,13 @@ async fn main() {
             let (runner, plugin) = (runner.clone(), hostile.clone());
             tokio::spawn(async move {
                 runner
-                    .render(plugin, "loop".into(), json!({}), RenderContext::default(), None)
+                    .render(
+                        plugin,
+                        "loop".into(),
+                        json!({}),
+                        RenderContext::default(),
+                        None,
+                    )
                     .await
             })
         })
