@@ -47,6 +47,8 @@ pub enum AppError {
     Auth(#[from] crate::auth::Error),
     #[error("search: {0}")]
     Search(#[from] crate::search::Error),
+    #[error("plugins: {0}")]
+    Plugins(#[from] crate::plugins::Error),
     #[error("cannot listen on {addr}: {reason}")]
     Bind { addr: String, reason: String },
     #[error("server: {0}")]
@@ -171,6 +173,20 @@ impl App {
                 response_cache_bytes: config.cache.responses_mb * 1024 * 1024,
             },
         );
+        let p = &config.plugins;
+        let host = crate::plugins::PluginHost::new(
+            config.plugin_cache_dir(),
+            crate::plugins::Limits {
+                memory_bytes: (p.memory_mb as usize) << 20,
+                deadline: std::time::Duration::from_millis(p.deadline_ms),
+                html_bytes: (p.html_kb as usize) << 10,
+                ..Default::default()
+            },
+        )?;
+        let registry =
+            crate::plugins::Registry::open(store.clone(), crate::plugins::Runner::new(host))
+                .await?;
+        content.set_plugins(Arc::new(registry));
         let search = Search::open(
             store,
             schemas,
@@ -238,6 +254,7 @@ impl App {
             HttpLimits {
                 body_bytes: self.config.server.body_limit_bytes,
                 import_bytes: (self.config.import.max_body_mb * 1024 * 1024) as usize,
+                plugin_bytes: (self.config.plugins.max_upload_mb * 1024 * 1024) as usize,
             },
             HttpOptions {
                 cors_origins: self
@@ -285,6 +302,10 @@ impl App {
             std::time::Duration::from_millis(self.config.jobs.tick_ms),
         );
         let follower = self.search.spawn_follower();
+        let rerenderer = crate::jobs::spawn_rerenderer(
+            self.content.clone(),
+            std::time::Duration::from_millis(self.config.jobs.tick_ms),
+        );
         let served = poem::Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(self.endpoint(), shutdown, Some(grace))
             .await
@@ -292,6 +313,7 @@ impl App {
         tracing::info!("connections closed; closing the store");
         scheduler.abort();
         follower.abort();
+        rerenderer.abort();
         self.close().await?;
         tracing::info!("store closed");
         served

@@ -39,6 +39,7 @@ pub struct Config {
     pub log: LogConfig,
     pub jobs: JobsConfig,
     pub search: SearchConfig,
+    pub plugins: PluginsConfig,
     pub email: EmailConfig,
     pub sites: Vec<SiteConfig>,
 }
@@ -163,6 +164,30 @@ impl Default for SearchConfig {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginsConfig {
+    /// Largest plugin upload (component plus manifest), in MiB.
+    pub max_upload_mb: u64,
+    /// Wall time one plugin call may take, in milliseconds.
+    pub deadline_ms: u64,
+    /// Linear memory one plugin instance may use, in MiB (at most 64, the pool's slot).
+    pub memory_mb: u64,
+    /// Largest HTML (and text) one render may return, in KiB.
+    pub html_kb: u64,
+}
+
+impl Default for PluginsConfig {
+    fn default() -> Self {
+        PluginsConfig {
+            max_upload_mb: 16,
+            deadline_ms: 100,
+            memory_mb: 32,
+            html_kb: 256,
+        }
+    }
+}
+
 impl Default for JobsConfig {
     fn default() -> Self {
         JobsConfig { tick_ms: 1000 }
@@ -267,6 +292,7 @@ impl Default for Config {
             log: LogConfig::default(),
             jobs: JobsConfig::default(),
             search: SearchConfig::default(),
+            plugins: PluginsConfig::default(),
             email: EmailConfig::default(),
             sites: vec![SiteConfig {
                 id: "default".into(),
@@ -413,6 +439,25 @@ impl Config {
         if self.search.batch == 0 || self.search.batch > 10_000 {
             return Err(invalid("search.batch", "must be between 1 and 10000"));
         }
+        let p = &self.plugins;
+        if p.max_upload_mb == 0 || p.max_upload_mb > 256 {
+            return Err(invalid(
+                "plugins.max_upload_mb",
+                "must be between 1 and 256",
+            ));
+        }
+        if p.deadline_ms == 0 || p.deadline_ms > 10_000 {
+            return Err(invalid(
+                "plugins.deadline_ms",
+                "must be between 1 and 10000",
+            ));
+        }
+        if p.memory_mb == 0 || p.memory_mb > 64 {
+            return Err(invalid("plugins.memory_mb", "must be between 1 and 64"));
+        }
+        if p.html_kb == 0 || p.html_kb > 4096 {
+            return Err(invalid("plugins.html_kb", "must be between 1 and 4096"));
+        }
         if self.search.poll_ms == 0 {
             return Err(invalid("search.poll_ms", "must be at least 1"));
         }
@@ -555,6 +600,13 @@ impl Config {
         } else {
             Some(self.data.dir.join("search"))
         }
+    }
+
+    /// Where compiled plugin code is cached: `<data.dir>/plugins/cache`, or None (compile at
+    /// every start) for `mem://` stores.
+    pub fn plugin_cache_dir(&self) -> Option<PathBuf> {
+        self.search_dir()
+            .map(|_| self.data.dir.join("plugins").join("cache"))
     }
 
     pub fn site(&self, id: &str) -> Option<&SiteConfig> {

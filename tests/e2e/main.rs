@@ -11,6 +11,7 @@ mod links;
 mod lists;
 mod openapi;
 mod outbox;
+mod plugins;
 mod process;
 mod props;
 mod relevance;

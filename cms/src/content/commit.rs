@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use super::model::{self, ItemDoc};
+use super::plugin_blocks::{Effects, plugins_used};
 use super::{Content, Error};
 use crate::schema::FieldError;
 use crate::storage::StatementError;
@@ -19,6 +20,8 @@ pub(super) struct Change {
     pub actor: String,
     /// Locales whose outbox event and audit entry this change emits.
     pub locales: Vec<String>,
+    /// Plugin bookkeeping: reads of rendered blocks, queued re-renders.
+    pub effects: Effects,
 }
 
 #[derive(Debug, Clone)]
@@ -28,6 +31,17 @@ pub(super) struct Revision {
     pub fields: model::Fields,
     pub state: &'static str,
 }
+
+/// Actions that change what anonymous readers get of an item (what `get-content` reads).
+const PUBLIC_CHANGES: [&str; 7] = [
+    "published",
+    "unpublished",
+    "archived",
+    "unarchived",
+    "trashed",
+    "untrashed",
+    "imported",
+];
 
 const COMMIT_SQL: &str = r#"
 BEGIN TRANSACTION;
@@ -43,6 +57,11 @@ FOR $k IN $sdel { DELETE type::record('schedule', $k) RETURN NONE; };
 FOR $s IN $sput { UPSERT type::record('schedule', $s.key) CONTENT $s.row RETURN NONE; };
 FOR $r IN $revisions { UPSERT type::record('revision', $r.key) CONTENT $r.row RETURN NONE; };
 FOR $a IN $audits { CREATE audit CONTENT $a RETURN NONE; };
+FOR $p IN $pdel { DELETE plugin_read WHERE reader = $p.uid AND locale = $p.locale RETURN NONE; };
+FOR $p IN $pput { UPSERT type::record('plugin_read', $p.key) CONTENT $p.row RETURN NONE; };
+FOR $u IN $notify { FOR $r IN (SELECT VALUE reader FROM plugin_read WHERE read = $u) { UPSERT type::record('rerender', $r) CONTENT { uid: $r } RETURN NONE; }; };
+FOR $u IN $rput { UPSERT type::record('rerender', $u) CONTENT { uid: $u } RETURN NONE; };
+FOR $u IN $rdel { DELETE type::record('rerender', $u) RETURN NONE; };
 LET $base = (UPDATE ONLY counter:outbox SET n += $k RETURN VALUE n) - $k;
 FOR $e IN $events { CREATE type::record('outbox', $base + $e.i + 1) CONTENT { seq: $base + $e.i + 1, at: $e.at, kind: $e.kind, uid: $e.uid, ctype: $e.ctype, site: $e.site, locale: $e.locale, revision: $e.revision, version: $e.version } RETURN NONE; };
 COMMIT TRANSACTION;
@@ -73,13 +92,38 @@ impl Content {
         let mut revisions = Vec::new();
         let mut audits = Vec::new();
         let mut events = Vec::new();
+        let (mut pdel, mut pput, mut notify) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut rput, mut rdel) = (Vec::new(), Vec::new());
         for change in changes {
             let doc = &change.doc;
             let ct = self
                 .content_type(&doc.ctype)
                 .map_err(|e| CommitError::Fatal(e.to_string()))?;
             checks.push(json!({"id": doc.uid, "expect": change.expected_version}));
-            items.push(serde_json::to_value(doc).map_err(|e| CommitError::Fatal(e.to_string()))?);
+            let mut item =
+                serde_json::to_value(doc).map_err(|e| CommitError::Fatal(e.to_string()))?;
+            if let Some(obj) = item.as_object_mut() {
+                // Which plugins the item uses (plugin removal and upgrades look here).
+                obj.insert("plugins".into(), json!(plugins_used(ct, doc)));
+            }
+            items.push(item);
+            for (locale, reads) in &change.effects.reads {
+                pdel.push(json!({"uid": doc.uid, "locale": locale}));
+                for read in reads {
+                    pput.push(json!({"key": format!("{read}.{}.{locale}", doc.uid),
+                        "row": {"read": read, "reader": doc.uid, "locale": locale}}));
+                }
+            }
+            // What other items' plugin blocks read of this one changed: re-render them (a
+            // re-render itself does not propagate, so blocks reading each other cannot loop).
+            if PUBLIC_CHANGES.contains(&change.action) {
+                notify.push(doc.uid.clone());
+            }
+            if change.effects.enqueue {
+                rput.push(doc.uid.clone());
+            } else if change.effects.done {
+                rdel.push(doc.uid.clone());
+            }
             let working = model::working_rows(ct, doc, &opts.default_locale);
             let delivery = model::delivery_rows(ct, doc, &opts.locales, &opts.default_locale);
             // Rows of locales that no longer resolve are deleted (a new item has none);
@@ -137,8 +181,11 @@ impl Content {
         let vars = json!({
             "checks": checks, "items": items, "wdel": wdel, "ddel": ddel, "wput": wput,
             "dput": dput, "dlput": dlput, "sdel": sdel, "sput": sput, "revisions": revisions, "audits": audits, "events": events,
-            "k": events.len(),
+            "k": events.len(), "pdel": pdel, "pput": pput, "notify": notify, "rput": rput,
+            "rdel": rdel,
         });
+        let queued = !vars["rput"].as_array().is_none_or(Vec::is_empty)
+            || !vars["notify"].as_array().is_none_or(Vec::is_empty);
         let result = self.inner.store.run(COMMIT_SQL, vars).await;
         // Whatever happened, cached responses may now be stale: drop them (exact, see cache.rs).
         self.inner.cache.invalidate();
@@ -147,6 +194,9 @@ impl Content {
             None => {
                 let _ = outcome.take(0);
                 self.inner.commits.notify_one();
+                if queued {
+                    self.inner.rerender.notify_one();
+                }
                 Ok(())
             }
             Some(StatementError::Retryable(_)) => Err(CommitError::Retry),

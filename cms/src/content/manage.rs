@@ -4,6 +4,7 @@ use serde_json::{Map, Value};
 
 use super::commit::{Change, Revision};
 use super::model::{self, Fields, ItemDoc, LocaleDoc, State};
+use super::plugin_blocks;
 use super::query::{ListParams, Table};
 use super::view::{self, ItemView, Page};
 use super::workflow::{self, Action};
@@ -158,6 +159,7 @@ pub(super) fn finish(
         action,
         actor: who.actor(),
         locales,
+        effects: Default::default(),
     }
 }
 
@@ -276,6 +278,7 @@ impl Content {
         };
         self.check_locale(&locale)?;
         let fields = fields_of(&mut body)?;
+        self.check_plugin_blocks(&ct, &fields).await?;
         let uid = ulid::Ulid::generate().to_string();
         let now = self.now();
         let default = self.default_locale().to_owned();
@@ -350,7 +353,12 @@ impl Content {
         require_manager(who, ctype)?;
         self.check_locale(locale)?;
         let mut body = body_object(body, &["fields"])?;
-        let patch = Value::Object(fields_of(&mut body)?);
+        let patch = fields_of(&mut body)?;
+        // Blocks arrays in a merge patch replace the stored ones: their plugin blocks are new.
+        if let Some(ct) = self.inner.schemas.get(ctype) {
+            self.check_plugin_blocks(ct, &patch).await?;
+        }
+        let patch = Value::Object(patch);
         let edit = Edit {
             who,
             ctype,
@@ -461,6 +469,17 @@ impl Content {
             now: &now,
             default: &default,
         };
+        // Plugin blocks are rendered into the snapshot: render what would be published now.
+        let renders = match action {
+            Action::Publish => match self.load_item(uid).await? {
+                Some(doc) if doc.ctype == ctype => {
+                    let fields = doc.own_working(locale);
+                    self.render_blocks(&ct, &doc, locale, &fields).await
+                }
+                _ => Default::default(),
+            },
+            _ => Default::default(),
+        };
         let doc = self
             .write_item(uid, |current| {
                 let mut doc = self.owned_doc(who, ctype, current)?;
@@ -478,12 +497,27 @@ impl Content {
                     Action::Archive | Action::Unarchive | Action::Untrash
                 );
                 workflow::apply(&mut doc, locale, action, who, &now)?;
+                let mut effects = plugin_blocks::Effects::default();
+                if action == Action::Publish
+                    && let Some(snapshot) = doc
+                        .locales
+                        .get_mut(locale)
+                        .and_then(|l| l.published.as_mut())
+                    && (!renders.is_empty()
+                        || plugin_blocks::has_plugin_blocks(&ct, &snapshot.fields))
+                {
+                    let (reads, missed) = renders.fill(&ct, &mut snapshot.fields);
+                    effects.reads.push((locale.to_owned(), reads));
+                    effects.enqueue = missed;
+                }
                 let locales = if item_level {
                     doc.locales.keys().cloned().collect()
                 } else {
                     vec![locale.to_owned()]
                 };
-                Ok(finish(&ct, doc, expected, locales, action.event(), &stamp))
+                let mut change = finish(&ct, doc, expected, locales, action.event(), &stamp);
+                change.effects = effects;
+                Ok(change)
             })
             .await?;
         self.manage_view(&ct, &doc, locale)

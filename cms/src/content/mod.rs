@@ -10,6 +10,7 @@ mod manage;
 pub mod merge_patch;
 pub mod model;
 mod outbox;
+mod plugin_blocks;
 mod query;
 mod revisions;
 mod schedule;
@@ -27,6 +28,7 @@ pub use cache::Rendered;
 pub use delivery::{ReadParams, ReadRequest, query_pairs};
 pub use model::State;
 pub use outbox::OutboxEvent;
+pub use plugin_blocks::PluginAdminError;
 pub use query::ListParams;
 pub use revisions::RevisionOf;
 pub use schedule::ScheduleChange;
@@ -108,6 +110,10 @@ struct Inner {
     cache: cache::ResponseCache,
     /// Woken after every commit (the search index follows the outbox).
     commits: Arc<tokio::sync::Notify>,
+    /// The installed plugins (set once by `app.rs`).
+    plugins: std::sync::OnceLock<Arc<crate::plugins::Registry>>,
+    /// Woken when snapshots are queued for re-rendering.
+    rerender: tokio::sync::Notify,
 }
 
 impl Content {
@@ -125,6 +131,8 @@ impl Content {
                 cache: cache::ResponseCache::new(options.response_cache_bytes),
                 options,
                 commits: Arc::new(tokio::sync::Notify::new()),
+                plugins: std::sync::OnceLock::new(),
+                rerender: tokio::sync::Notify::new(),
             }),
         }
     }

@@ -12,6 +12,7 @@ use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
 use super::commit::{Change, CommitError, Revision};
 use super::manage::normalize_with_base;
 use super::model::{Fields, ItemDoc, LocaleDoc, Snapshot, State};
+use super::plugin_blocks;
 use super::{Content, Error};
 use crate::principal::Principal;
 use crate::schema::{FieldError, is_ulid};
@@ -320,6 +321,12 @@ impl Content {
             })
             .collect();
         let locales = doc.locales.keys().cloned().collect();
+        // Imported snapshots hold plugin blocks without their HTML: render them afresh.
+        let enqueue = doc.locales.values().any(|l| {
+            l.published
+                .as_ref()
+                .is_some_and(|p| plugin_blocks::has_plugin_blocks(ct, &p.fields))
+        });
         Ok(Change {
             expected_version: expected,
             doc,
@@ -327,6 +334,10 @@ impl Content {
             action: "imported",
             actor: who.actor(),
             locales,
+            effects: plugin_blocks::Effects {
+                enqueue,
+                ..Default::default()
+            },
         })
     }
 

@@ -8,6 +8,8 @@ pub struct BodyLimit {
     pub default_limit: usize,
     /// Paths (prefixes) with their own, larger limit and streamed bodies (import).
     pub streamed: Vec<(&'static str, usize)>,
+    /// Paths (exact) with their own limit, read like ordinary bodies (plugin uploads).
+    pub exact: Vec<(&'static str, usize)>,
 }
 
 impl<E: Endpoint> Middleware<E> for BodyLimit {
@@ -18,6 +20,7 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
             inner: ep,
             default_limit: self.default_limit,
             streamed: self.streamed.clone(),
+            exact: self.exact.clone(),
         }
     }
 }
@@ -26,6 +29,7 @@ pub struct BodyLimitEndpoint<E> {
     inner: E,
     default_limit: usize,
     streamed: Vec<(&'static str, usize)>,
+    exact: Vec<(&'static str, usize)>,
 }
 
 fn too_large(limit: usize) -> Response {
@@ -43,7 +47,11 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
     async fn call(&self, mut req: Request) -> Result<Self::Output> {
         let path = req.uri().path().to_owned();
         let streamed = self.streamed.iter().find(|(p, _)| path.starts_with(p));
-        let limit = streamed.map(|(_, l)| *l).unwrap_or(self.default_limit);
+        let exact = self.exact.iter().find(|(p, _)| path == *p).map(|(_, l)| *l);
+        let limit = streamed
+            .map(|(_, l)| *l)
+            .or(exact)
+            .unwrap_or(self.default_limit);
         let declared = req
             .headers()
             .get("content-length")

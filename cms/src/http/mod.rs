@@ -10,6 +10,7 @@ mod manage;
 pub mod metrics;
 mod openapi;
 mod payload;
+mod plugins;
 mod respond;
 mod schemas;
 mod search;
@@ -46,6 +47,8 @@ pub struct ApiState {
 pub struct HttpLimits {
     pub body_bytes: usize,
     pub import_bytes: usize,
+    /// Plugin uploads (component and manifest).
+    pub plugin_bytes: usize,
 }
 
 /// Browser-facing settings.
@@ -55,19 +58,18 @@ pub struct HttpOptions {
     pub cors_origins: Vec<String>,
 }
 
-fn service(
-    state: &ApiState,
-) -> OpenApiService<
-    (
-        delivery::DeliveryApi,
-        manage::ManageApi,
-        auth::AuthApi,
-        auth::TokensApi,
-        admin::AdminApi,
-        search::SearchApi,
-    ),
-    (),
-> {
+/// Every API group, in the order of the document.
+type Apis = (
+    delivery::DeliveryApi,
+    manage::ManageApi,
+    auth::AuthApi,
+    auth::TokensApi,
+    admin::AdminApi,
+    search::SearchApi,
+    plugins::PluginsApi,
+);
+
+fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             delivery::DeliveryApi(state.clone()),
@@ -76,6 +78,7 @@ fn service(
             auth::TokensApi(state.clone()),
             admin::AdminApi(state.clone()),
             search::SearchApi(state.clone()),
+            plugins::PluginsApi(state.clone()),
         ),
         "Co-operative Schools CMS",
         env!("CARGO_PKG_VERSION"),
@@ -149,6 +152,7 @@ pub fn routes(
         .with(limits::BodyLimit {
             default_limit: limits.body_bytes,
             streamed: vec![("/api/v1/admin/import", limits.import_bytes)],
+            exact: vec![("/api/v1/plugins", limits.plugin_bytes)],
         })
         .with_if(
             !options.cors_origins.is_empty(),

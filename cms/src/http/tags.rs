@@ -14,4 +14,6 @@ pub enum ApiTags {
     Schemas,
     /// Import, export and operations.
     Admin,
+    /// Editor-supplied WebAssembly blocks.
+    Plugins,
 }

@@ -1,6 +1,7 @@
 //! Background jobs. The scheduler runs due `publish_at` / `unpublish_at` schedules through
 //! `content/` once per tick (one node: several nodes would each run it; a lease comes with
-//! scale-out).
+//! scale-out). The re-renderer renders the snapshots queued for it (plugin upgrades,
+//! changes to content that plugin blocks read, imports) through `content/`.
 
 use std::time::Duration;
 
@@ -18,6 +19,25 @@ pub fn spawn_scheduler(content: Content, tick: Duration) -> tokio::task::JoinHan
                 Ok(n) => tracing::info!(actions = n, "scheduled actions ran"),
                 Err(e) => tracing::warn!(error = %e, "scheduler tick failed"),
             }
+        }
+    })
+}
+
+/// Items re-rendered per pass.
+const RERENDER_BATCH: usize = 50;
+
+/// Re-render queued snapshots when woken by a commit that queued some, and every `poll`
+/// (queued by another node, or left by a write conflict), until aborted.
+pub fn spawn_rerenderer(content: Content, poll: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match content.rerender_pending(RERENDER_BATCH).await {
+                Ok(n) if n == RERENDER_BATCH => continue,
+                Ok(0) => {}
+                Ok(n) => tracing::info!(items = n, "plugin blocks re-rendered"),
+                Err(e) => tracing::warn!(error = %e, "re-rendering plugin blocks failed"),
+            }
+            let _ = tokio::time::timeout(poll, content.rerender_queued()).await;
         }
     })
 }

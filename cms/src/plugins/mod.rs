@@ -18,7 +18,7 @@ mod wasi;
 pub use manifest::Manifest;
 pub use registry::{Installed, PluginRecord, Registry};
 pub use sanitize::{IFRAME_SOURCES, sanitize};
-pub use scaffold::{scaffold, valid_name};
+pub use scaffold::{build_for_wasm, repo_plugin, scaffold, valid_name};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -23,6 +23,44 @@ pub fn valid_name(name: &str) -> bool {
         && !name.ends_with('-')
 }
 
+/// `cargo build --release --target wasm32-wasip2` of the plugin crate or workspace at
+/// `manifest` (a `Cargo.toml`) into `target`; the directory holding the built `.wasm` files.
+/// Used by the tests, the benchmarks and plugin authors' tooling.
+pub fn build_for_wasm(manifest: &Path, target: &Path) -> Result<PathBuf, Error> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--release", "--target", "wasm32-wasip2"])
+        .arg("--manifest-path")
+        .arg(manifest)
+        .env("CARGO_TARGET_DIR", target)
+        .status()
+        .map_err(|e| Error::Scaffold(format!("running cargo: {e}")))?;
+    if !status.success() {
+        return Err(Error::Scaffold(format!(
+            "building {} for wasm32-wasip2 failed ({status})",
+            manifest.display()
+        )));
+    }
+    Ok(target.join("wasm32-wasip2/release"))
+}
+
+/// The `plugins/` workspace of this repository built for wasm (once per process), next to
+/// `$CARGO_TARGET_DIR` (as `<dir>-plugins`); the path of package `name`'s component.
+pub fn repo_plugin(name: &str) -> Result<PathBuf, Error> {
+    static BUILT: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .map(|d| PathBuf::from(format!("{d}-plugins")))
+            .unwrap_or_else(|_| std::env::temp_dir().join("cms-plugins-target"));
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/Cargo.toml");
+        build_for_wasm(&manifest, &target).map_err(|e| e.to_string())
+    });
+    match dir {
+        Ok(dir) => Ok(dir.join(format!("{}.wasm", name.replace('-', "_")))),
+        Err(e) => Err(Error::Scaffold(e.clone())),
+    }
+}
+
 /// Write a new plugin crate `<parent>/<name>/`; refuses to touch an existing directory.
 pub fn scaffold(parent: &Path, name: &str) -> Result<PathBuf, Error> {
     if !valid_name(name) {

@@ -3,35 +3,16 @@
 use super::*;
 use serde_json::json;
 
-/// The `plugins/` workspace built for wasm32-wasip2 (once per test process), and the
-/// component of package `name`.
+/// The component of package `name` of the `plugins/` workspace, built for wasm32-wasip2.
 pub fn plugin_wasm(name: &str) -> Vec<u8> {
-    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    let dir = BUILT.get_or_init(|| {
-        build_for_wasm(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/Cargo.toml"))
-    });
-    std::fs::read(dir.join(format!("{}.wasm", name.replace('-', "_")))).unwrap()
+    std::fs::read(repo_plugin(name).unwrap()).unwrap()
 }
 
-/// `cargo build --release --target wasm32-wasip2` of `manifest`, into a target dir apart
-/// from the server's (this cargo runs while that one is locked); the dir of the `.wasm` files.
 fn build_for_wasm(manifest: &Path) -> PathBuf {
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(|d| PathBuf::from(format!("{d}-plugins")))
         .unwrap_or_else(|_| std::env::temp_dir().join("cms-plugins-target"));
-    let status = std::process::Command::new(env!("CARGO"))
-        .args(["build", "--release", "--target", "wasm32-wasip2"])
-        .arg("--manifest-path")
-        .arg(manifest)
-        .env("CARGO_TARGET_DIR", &target)
-        .status()
-        .unwrap();
-    assert!(
-        status.success(),
-        "building {} for wasm32-wasip2",
-        manifest.display()
-    );
-    target.join("wasm32-wasip2/release")
+    super::scaffold::build_for_wasm(manifest, &target).unwrap()
 }
 
 fn host() -> PluginHost {

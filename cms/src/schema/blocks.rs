@@ -81,6 +81,10 @@ fn normalize_block(
         }
     };
     let (block_type, props) = (block_type?, props?);
+    let block_type = match block_type {
+        Kind::Plugin(name) => return plugin_block(id, name, props, path, errors),
+        Kind::Builtin(b) => b,
+    };
     let before = errors.len();
     let props = block_type.normalize_props(props, &format!("{path}.props"), errors);
     if errors.len() > before {
@@ -90,11 +94,53 @@ fn normalize_block(
     Some(json!({"id": id, "type": block_type.name, "props": props, "html": html}))
 }
 
-fn block_type(
-    obj: &Map<String, Value>,
+/// Largest props of a plugin block, serialized (the plugin checks the rest).
+pub const PLUGIN_PROPS_MAX: usize = 16 * 1024;
+
+/// `plugin:<plugin>/<block>`: the plugin's id and the block's name, when `name` has that shape
+/// (each part a lower-case letter, then lower-case letters, digits, `-` or `_`, at most 40).
+pub fn plugin_block_type(name: &str) -> Option<(&str, &str)> {
+    let (plugin, block) = name.strip_prefix("plugin:")?.split_once('/')?;
+    let part = |s: &str| {
+        s.len() <= 40
+            && s.starts_with(|c: char| c.is_ascii_lowercase())
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    };
+    (part(plugin) && part(block)).then_some((plugin, block))
+}
+
+/// A plugin block in stored form: its props as given (the plugin validates them when the item
+/// is saved, in `content/`), no HTML until a snapshot is rendered at publish.
+fn plugin_block(
+    id: String,
+    name: &str,
+    props: &Map<String, Value>,
     path: &str,
     errors: &mut Vec<FieldError>,
-) -> Option<&'static BlockType> {
+) -> Option<Value> {
+    let size = serde_json::to_string(props).map_or(usize::MAX, |s| s.len());
+    if size > PLUGIN_PROPS_MAX {
+        errors.push(FieldError::new(
+            format!("{path}.props"),
+            "too_long",
+            format!("plugin block props are at most {PLUGIN_PROPS_MAX} bytes of JSON"),
+        ));
+        return None;
+    }
+    Some(json!({"id": id, "type": name, "props": props, "html": null}))
+}
+
+enum Kind<'a> {
+    Builtin(&'static BlockType),
+    Plugin(&'a str),
+}
+
+fn block_type<'a>(
+    obj: &'a Map<String, Value>,
+    path: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<Kind<'a>> {
     let type_path = format!("{path}.type");
     match obj.get("type") {
         None | Some(Value::Null) => {
@@ -106,15 +152,18 @@ fn block_type(
             None
         }
         Some(Value::String(name)) => {
-            let found = builtin(name);
-            if found.is_none() {
-                errors.push(FieldError::new(
-                    type_path,
-                    "unknown_block",
-                    format!("unknown block type `{name}`"),
-                ));
+            if let Some(found) = builtin(name) {
+                return Some(Kind::Builtin(found));
             }
-            found
+            if plugin_block_type(name).is_some() {
+                return Some(Kind::Plugin(name));
+            }
+            errors.push(FieldError::new(
+                type_path,
+                "unknown_block",
+                format!("unknown block type `{name}` (built-in types, or plugin:<plugin>/<block>)"),
+            ));
+            None
         }
         Some(_) => {
             wrong_type(&type_path, "a string", errors);
@@ -240,7 +289,7 @@ mod tests {
         let errors = run(json!([
             "text",
             {"props": {}},
-            {"type": "plugin:maps/map", "props": {}},
+            {"type": "plugin:Maps/map", "props": {}},
             {"type": "carousel"},
             {"type": "paragraph", "props": []},
             {"type": 3},
@@ -259,6 +308,39 @@ mod tests {
             ]
         );
         assert!(run(json!({"type": "paragraph"})).is_err());
+    }
+
+    #[test]
+    fn plugin_blocks_keep_their_props_and_wait_for_rendering() {
+        let out = run(json!([
+            {"type": "plugin:maps/map", "props": {"lat": 51.5, "zoom": [1, 2]}, "html": "<script>", "text": "x"},
+        ]))
+        .unwrap();
+        assert_eq!(
+            out,
+            json!([{"id": "b1", "type": "plugin:maps/map", "props": {"lat": 51.5, "zoom": [1, 2]}, "html": null}])
+        );
+        assert_eq!(run(out.clone()).unwrap(), out);
+        assert_eq!(
+            plugin_block_type("plugin:video-embed/video"),
+            Some(("video-embed", "video"))
+        );
+        for bad in [
+            "plugin:/x",
+            "plugin:a/",
+            "plugin:a",
+            "plugin:a/b/c",
+            "plugin:A/b",
+            "plugin:a/9",
+        ] {
+            assert_eq!(plugin_block_type(bad), None, "{bad}");
+        }
+        let big = "x".repeat(PLUGIN_PROPS_MAX);
+        let errors = run(json!([{"type": "plugin:maps/map", "props": {"t": big}}])).unwrap_err();
+        assert_eq!(
+            codes(&errors),
+            [("fields.body[0].props".into(), "too_long".into())]
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-pub use blocks::searchable_text;
+pub use blocks::{PLUGIN_PROPS_MAX, plugin_block_type, searchable_text};
 pub use ids::is_ulid;
 pub use model::{
     ContentType, Field, FieldError, FieldKind, KIND_NAMES, Pattern, SchemaError, Visibility,

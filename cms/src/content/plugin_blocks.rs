@@ -1,0 +1,708 @@
+//! Plugin blocks in content: their props checked by the plugin on save, rendered into the
+//! snapshot at publish, re-rendered in the background (a plugin upgraded, content a block
+//! read through `get-content` changed, an import), and `get-content` itself (public
+//! published content only). Plugin administration goes through here too, so that an upgrade
+//! queues its re-renders and a removal sees the content using the plugin.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+
+use super::model::{Fields, ItemDoc};
+use super::{Content, Error};
+use crate::plugins::{self, ContentSource, PluginRecord, RenderContext};
+use crate::principal::Principal;
+use crate::schema::{ContentType, FieldError, FieldKind, plugin_block_type};
+
+/// What a write does to plugin bookkeeping besides the item (see `commit.rs`).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Effects {
+    /// Items each rendered locale read through `get-content` (replaces that locale's reads).
+    pub reads: Vec<(String, BTreeSet<String>)>,
+    /// The item's queued re-render is done.
+    pub done: bool,
+    /// Queue a re-render of the item (imported snapshots, a render that missed).
+    pub enqueue: bool,
+}
+
+/// Outcome of rendering one block, keyed by its type and props.
+#[derive(Debug, Clone)]
+struct Outcome {
+    html: Option<String>,
+    text: Option<String>,
+    error: Option<(String, String)>,
+    reads: Vec<String>,
+}
+
+/// Renders of the plugin blocks of some fields: `type \u{1f} props` -> outcome.
+#[derive(Debug, Default)]
+pub(super) struct Renders(BTreeMap<String, Outcome>);
+
+fn render_key(block_type: &str, props: &Value) -> String {
+    format!("{block_type}\u{1f}{props}")
+}
+
+/// The plugin blocks of `fields`: (path, block) for each, in field order.
+fn plugin_blocks<'a>(ct: &ContentType, fields: &'a Fields) -> Vec<(String, &'a Value)> {
+    let mut out = Vec::new();
+    for field in ct.fields.iter().filter(|f| f.kind == FieldKind::Blocks) {
+        let Some(blocks) = fields.get(&field.name).and_then(Value::as_array) else {
+            continue;
+        };
+        for (i, block) in blocks.iter().enumerate() {
+            if block
+                .get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| plugin_block_type(t).is_some())
+            {
+                out.push((format!("fields.{}[{i}]", field.name), block));
+            }
+        }
+    }
+    out
+}
+
+/// Ids of the plugins whose blocks `doc` uses anywhere (working copies and snapshots).
+pub(super) fn plugins_used(ct: &ContentType, doc: &ItemDoc) -> Vec<String> {
+    let mut ids = BTreeSet::new();
+    let mut add = |fields: &Fields| {
+        for (_, block) in plugin_blocks(ct, fields) {
+            if let Some((plugin, _)) = block
+                .get("type")
+                .and_then(Value::as_str)
+                .and_then(plugin_block_type)
+            {
+                ids.insert(plugin.to_owned());
+            }
+        }
+    };
+    add(&doc.shared);
+    for l in doc.locales.values() {
+        add(&l.fields);
+        if let Some(p) = &l.published {
+            add(&p.fields);
+        }
+    }
+    ids.into_iter().collect()
+}
+
+/// `/a/0/b` (a JSON Pointer from a plugin) as `.a[0].b`, after the props path.
+fn pointer_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for part in pointer.split('/').skip(1).filter(|p| !p.is_empty()) {
+        let part = part.replace("~1", "/").replace("~0", "~");
+        if part.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{part}]"));
+        } else {
+            out.push('.');
+            out.push_str(&part);
+        }
+    }
+    out
+}
+
+/// `get-content` for plugins: the delivery JSON of a public published item, as an anonymous
+/// reader gets it. Called on the plugin call's blocking thread.
+struct PublicReader {
+    content: Content,
+    runtime: tokio::runtime::Handle,
+}
+
+impl ContentSource for PublicReader {
+    fn public_item(&self, content_type: &str, id: &str, locale: &str) -> Option<String> {
+        if !crate::schema::is_ulid(id) || locale.len() > 16 || content_type.len() > 64 {
+            return None;
+        }
+        let query = format!("locale={locale}");
+        let request = super::ReadRequest::ById {
+            ctype: content_type,
+            id,
+            query: &query,
+        };
+        let read = self
+            .runtime
+            .block_on(self.content.read_published(&Principal::Anonymous, request))
+            .ok()?;
+        let body: Value = serde_json::from_slice(&read.bytes).ok()?;
+        body.get("data").map(Value::to_string)
+    }
+}
+
+fn plugin_error(e: &plugins::Error) -> (String, String) {
+    (e.code().to_owned(), e.to_string())
+}
+
+impl Content {
+    /// Install the plugin registry (done once by `app.rs`).
+    pub fn set_plugins(&self, registry: Arc<plugins::Registry>) {
+        let _ = self.inner.plugins.set(registry);
+    }
+
+    fn plugins(&self) -> Result<&Arc<plugins::Registry>, Error> {
+        self.inner
+            .plugins
+            .get()
+            .ok_or_else(|| Error::Storage("plugins are not available".into()))
+    }
+
+    /// The installed plugin of a block type, and the block's name; or the error's code and
+    /// message (no such plugin, or it has no such block).
+    fn installed_block(
+        &self,
+        block_type: &str,
+    ) -> Result<(Arc<plugins::Installed>, String), (&'static str, String)> {
+        let Some((plugin, block)) = plugin_block_type(block_type) else {
+            return Err((
+                "unknown_block",
+                format!("`{block_type}` is not a plugin block type"),
+            ));
+        };
+        let installed = self
+            .inner
+            .plugins
+            .get()
+            .and_then(|r| r.get(plugin))
+            .ok_or_else(|| {
+                (
+                    "plugin_not_installed",
+                    format!("no plugin `{plugin}` is installed"),
+                )
+            })?;
+        if !installed.record.blocks.iter().any(|b| b.name == block) {
+            return Err((
+                "unknown_block",
+                format!("the plugin `{plugin}` has no block `{block}`"),
+            ));
+        }
+        Ok((installed, block.to_owned()))
+    }
+
+    /// Run each plugin block's `validate` on `fields` (new values of a save): the errors, with
+    /// paths into the fields, are a 422 like the schema's own.
+    pub(super) async fn check_plugin_blocks(
+        &self,
+        ct: &ContentType,
+        fields: &Fields,
+    ) -> Result<(), Error> {
+        let mut errors = Vec::new();
+        for (path, block) in plugin_blocks(ct, fields) {
+            let block_type = block.get("type").and_then(Value::as_str).unwrap_or("");
+            let (installed, name) = match self.installed_block(block_type) {
+                Ok(found) => found,
+                Err((_, message)) => {
+                    errors.push(FieldError::new(
+                        format!("{path}.type"),
+                        "unknown_block",
+                        message,
+                    ));
+                    continue;
+                }
+            };
+            let props = match block.get("props") {
+                None | Some(Value::Null) => Value::Object(Map::new()),
+                Some(p) => p.clone(),
+            };
+            if !props.is_object() {
+                continue; // the schema reports it
+            }
+            let registry = self.plugins()?;
+            match registry
+                .runner
+                .validate(installed.loaded.clone(), name, props)
+                .await
+            {
+                Ok(found) => errors.extend(found.into_iter().map(|e| FieldError {
+                    path: format!("{path}.props{}", pointer_path(&e.path)),
+                    code: e.code,
+                    message: e.message,
+                })),
+                Err(e) => errors.push(FieldError::new(path, e.code(), e.to_string())),
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(errors))
+        }
+    }
+
+    /// Render the plugin blocks of `fields` (what `locale` of `doc` publishes).
+    pub(super) async fn render_blocks(
+        &self,
+        ct: &ContentType,
+        doc: &ItemDoc,
+        locale: &str,
+        fields: &Fields,
+    ) -> Renders {
+        let mut renders = Renders::default();
+        let context = RenderContext {
+            item_type: doc.ctype.clone(),
+            item_id: doc.uid.clone(),
+            locale: locale.to_owned(),
+            site: doc.site.clone(),
+        };
+        for (_, block) in plugin_blocks(ct, fields) {
+            let block_type = block.get("type").and_then(Value::as_str).unwrap_or("");
+            let props = block.get("props").cloned().unwrap_or(Value::Null);
+            let key = render_key(block_type, &props);
+            if renders.0.contains_key(&key) {
+                continue;
+            }
+            let outcome = self.render_one(block_type, props, &context).await;
+            renders.0.insert(key, outcome);
+        }
+        renders
+    }
+
+    async fn render_one(&self, block_type: &str, props: Value, context: &RenderContext) -> Outcome {
+        let failed = |code: &str, message: String| Outcome {
+            html: None,
+            text: None,
+            error: Some((code.to_owned(), message)),
+            reads: Vec::new(),
+        };
+        let (installed, name) = match self.installed_block(block_type) {
+            Ok(found) => found,
+            Err((code, message)) => return failed(code, message),
+        };
+        let Ok(registry) = self.plugins() else {
+            return failed("plugin_not_installed", "plugins are not available".into());
+        };
+        let source: Arc<dyn ContentSource> = Arc::new(PublicReader {
+            content: self.clone(),
+            runtime: tokio::runtime::Handle::current(),
+        });
+        let rendered = registry
+            .runner
+            .render(
+                installed.loaded.clone(),
+                name,
+                props,
+                context.clone(),
+                Some(source),
+            )
+            .await;
+        match rendered {
+            Ok(r) => {
+                let reads = r.reads.iter().map(|(_, id, _)| id.clone()).collect();
+                let cap = registry.runner.host.limits.html_bytes;
+                match plugins::sanitize(&r.html, cap) {
+                    Some(html) => Outcome {
+                        html: Some(html),
+                        text: Some(r.text),
+                        error: None,
+                        reads,
+                    },
+                    None => {
+                        let e = plugins::Error::OutputTooLarge(cap);
+                        Outcome {
+                            reads,
+                            ..failed(e.code(), e.to_string())
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                let (code, message) = plugin_error(&e);
+                failed(&code, message)
+            }
+        }
+    }
+
+    /// Try a block without storing anything (`POST /plugins/{id}/render`): validate, then
+    /// render; the HTML sanitized as it would be stored.
+    pub async fn try_plugin_block(
+        &self,
+        who: &Principal,
+        plugin: &str,
+        block: &str,
+        props: Value,
+        locale: &str,
+    ) -> Result<Value, PluginAdminError> {
+        require_manager(who)?;
+        let registry = self.plugins().map_err(PluginAdminError::Content)?;
+        let installed = registry.get(plugin).ok_or(PluginAdminError::NotFound)?;
+        if !installed.record.blocks.iter().any(|b| b.name == block) {
+            return Err(PluginAdminError::Content(super::bad_request(
+                "unknown_block",
+                format!("the plugin `{plugin}` has no block `{block}`"),
+            )));
+        }
+        if !props.is_object() {
+            return Err(PluginAdminError::Content(super::bad_request(
+                "invalid_props",
+                "`props` must be an object",
+            )));
+        }
+        let block_type = format!("plugin:{plugin}/{block}");
+        self.check_locale(locale)
+            .map_err(PluginAdminError::Content)?;
+        let errors = registry
+            .runner
+            .validate(installed.loaded.clone(), block.to_owned(), props.clone())
+            .await
+            .unwrap_or_else(|e| {
+                vec![plugins::FieldError {
+                    path: String::new(),
+                    code: e.code().to_owned(),
+                    message: e.to_string(),
+                }]
+            });
+        if !errors.is_empty() {
+            return Err(PluginAdminError::Content(Error::Validation(
+                errors
+                    .into_iter()
+                    .map(|e| FieldError {
+                        path: format!("props{}", pointer_path(&e.path)),
+                        code: e.code,
+                        message: e.message,
+                    })
+                    .collect(),
+            )));
+        }
+        let context = RenderContext {
+            item_type: String::new(),
+            item_id: String::new(),
+            locale: locale.to_owned(),
+            site: self.inner.options.sites[0].clone(),
+        };
+        let outcome = self.render_one(&block_type, props.clone(), &context).await;
+        Ok(block_json("preview", &block_type, &props, &outcome))
+    }
+
+    /// Resolves when a commit has queued re-renders.
+    pub async fn rerender_queued(&self) {
+        self.inner.rerender.notified().await;
+    }
+
+    /// Re-render the snapshots of up to `limit` queued items; how many items were looked at.
+    pub async fn rerender_pending(&self, limit: usize) -> Result<usize, Error> {
+        let mut outcome = self
+            .inner
+            .store
+            .run(
+                "SELECT VALUE uid FROM rerender LIMIT $n;",
+                json!({ "n": limit }),
+            )
+            .await?;
+        let uids: Vec<String> = outcome
+            .rows(0)
+            .map_err(|e| Error::Storage(format!("{e:?}")))?
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        for uid in &uids {
+            self.rerender_item(uid).await?;
+        }
+        Ok(uids.len())
+    }
+
+    async fn dequeue(&self, uid: &str) -> Result<(), Error> {
+        let outcome = self
+            .inner
+            .store
+            .run(
+                "DELETE type::record('rerender', $u) RETURN NONE;",
+                json!({ "u": uid }),
+            )
+            .await?;
+        match outcome.first_error() {
+            Some(e) => Err(Error::Storage(format!("{e:?}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Render the plugin blocks of every snapshot of `uid` again; commit when the output
+    /// changed (a re-render keeps the revision; it is audited as `item.rerendered`). A write
+    /// conflict leaves the item queued for the next pass.
+    async fn rerender_item(&self, uid: &str) -> Result<(), Error> {
+        let doc = self.load_item(uid).await?;
+        let Some((doc, ct)) = doc.and_then(|d| {
+            let ct = self.inner.schemas.get(&d.ctype)?.clone();
+            Some((d, ct))
+        }) else {
+            return self.dequeue(uid).await;
+        };
+        let mut new = doc.clone();
+        let mut effects = Effects {
+            done: true,
+            ..Default::default()
+        };
+        let mut changed = Vec::new();
+        for (locale, l) in new.locales.iter_mut() {
+            let Some(snapshot) = l.published.as_mut() else {
+                continue;
+            };
+            if !has_plugin_blocks(&ct, &snapshot.fields) {
+                continue;
+            }
+            let renders = self
+                .render_blocks(&ct, &doc, locale, &snapshot.fields)
+                .await;
+            let before = snapshot.fields.clone();
+            let (reads, _) = renders.fill(&ct, &mut snapshot.fields);
+            effects.reads.push((locale.clone(), reads));
+            if snapshot.fields != before {
+                changed.push(locale.clone());
+            }
+        }
+        if changed.is_empty() {
+            return self.dequeue(uid).await;
+        }
+        new.version = doc.version + 1;
+        let change = super::commit::Change {
+            expected_version: doc.version,
+            doc: new,
+            revisions: Vec::new(),
+            action: "rerendered",
+            actor: Principal::System { job: "plugins" }.actor(),
+            locales: changed,
+            effects,
+        };
+        match self.commit(std::slice::from_ref(&change)).await {
+            Ok(()) | Err(super::commit::CommitError::Retry) => Ok(()),
+            Err(super::commit::CommitError::Unique { .. }) => self.dequeue(uid).await,
+            Err(super::commit::CommitError::Fatal(e)) => Err(Error::Storage(e)),
+        }
+    }
+
+    /// Queue a re-render of every item using `plugin` (after an upgrade).
+    async fn queue_plugin_rerender(&self, plugin: &str) -> Result<(), Error> {
+        let outcome = self
+            .inner
+            .store
+            .run(
+                "FOR $u IN (SELECT VALUE uid FROM item WHERE plugins CONTAINS $p) { \
+                 UPSERT type::record('rerender', $u) CONTENT { uid: $u } RETURN NONE; };",
+                json!({ "p": plugin }),
+            )
+            .await?;
+        if let Some(e) = outcome.first_error() {
+            return Err(Error::Storage(format!("{e:?}")));
+        }
+        self.inner.rerender.notify_one();
+        Ok(())
+    }
+
+    /// Items (ids, at most `limit`) whose working copies or snapshots use blocks of `plugin`.
+    pub async fn items_using_plugin(
+        &self,
+        plugin: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, Error> {
+        let mut outcome = self
+            .inner
+            .store
+            .run(
+                "SELECT VALUE uid FROM item WHERE plugins CONTAINS $p LIMIT $n;",
+                json!({ "p": plugin, "n": limit }),
+            )
+            .await?;
+        let rows = outcome
+            .rows(0)
+            .map_err(|e| Error::Storage(format!("{e:?}")))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect())
+    }
+
+    /// `POST /plugins`: check, compile, store; an upgrade re-renders the snapshots using it.
+    pub async fn install_plugin(
+        &self,
+        who: &Principal,
+        manifest: &str,
+        component: &[u8],
+        grants: &[String],
+    ) -> Result<(PluginRecord, bool), PluginAdminError> {
+        require_admin(who)?;
+        let registry = self.plugins().map_err(PluginAdminError::Content)?;
+        let previous = plugins::Manifest::parse(manifest)
+            .ok()
+            .and_then(|m| registry.get(&m.id));
+        let record = registry
+            .install(manifest, component, grants, &who.actor(), &self.now())
+            .await
+            .map_err(PluginAdminError::Plugin)?;
+        let upgraded = previous.is_some();
+        if previous.is_some_and(|p| {
+            p.record.sha256 != record.sha256 || p.record.capabilities != record.capabilities
+        }) {
+            self.queue_plugin_rerender(&record.id)
+                .await
+                .map_err(PluginAdminError::Content)?;
+        }
+        Ok((record, upgraded))
+    }
+
+    pub fn list_plugins(&self, who: &Principal) -> Result<Vec<PluginRecord>, PluginAdminError> {
+        require_manager(who)?;
+        Ok(self.plugins().map_err(PluginAdminError::Content)?.list())
+    }
+
+    pub fn get_plugin(&self, who: &Principal, id: &str) -> Result<PluginRecord, PluginAdminError> {
+        require_manager(who)?;
+        self.plugins()
+            .map_err(PluginAdminError::Content)?
+            .get(id)
+            .map(|i| i.record.clone())
+            .ok_or(PluginAdminError::NotFound)
+    }
+
+    /// `DELETE /plugins/{id}`: refused while content uses its blocks, unless `force`.
+    /// Snapshots keep the HTML they were rendered with; later renders report the block's
+    /// plugin as not installed.
+    pub async fn remove_plugin(
+        &self,
+        who: &Principal,
+        id: &str,
+        force: bool,
+    ) -> Result<(), PluginAdminError> {
+        require_admin(who)?;
+        let registry = self.plugins().map_err(PluginAdminError::Content)?;
+        if registry.get(id).is_none() {
+            return Err(PluginAdminError::NotFound);
+        }
+        if !force {
+            let users = self
+                .items_using_plugin(id, 10)
+                .await
+                .map_err(PluginAdminError::Content)?;
+            if !users.is_empty() {
+                return Err(PluginAdminError::InUse(users));
+            }
+        }
+        match registry.remove(id).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(PluginAdminError::NotFound),
+            Err(e) => Err(PluginAdminError::Plugin(e)),
+        }
+    }
+}
+
+/// 401 for anonymous callers, 403 for the others without the right.
+fn require(who: &Principal, allowed: bool, what: &'static str) -> Result<(), PluginAdminError> {
+    match (allowed, who) {
+        (true, _) => Ok(()),
+        (false, Principal::Anonymous) => Err(PluginAdminError::Content(Error::Unauthorized)),
+        (false, _) => Err(PluginAdminError::Forbidden(what)),
+    }
+}
+
+fn require_admin(who: &Principal) -> Result<(), PluginAdminError> {
+    require(
+        who,
+        who.is_admin(),
+        "only admins install and remove plugins",
+    )
+}
+
+/// Whoever edits content sees the installed plugins and may try their blocks.
+fn require_manager(who: &Principal) -> Result<(), PluginAdminError> {
+    require(who, who.can_manage(), "plugins are for editors and admins")
+}
+
+/// Errors of plugin administration.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginAdminError {
+    #[error("no such plugin")]
+    NotFound,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("content still uses this plugin's blocks: {}", .0.join(", "))]
+    InUse(Vec<String>),
+    #[error(transparent)]
+    Plugin(plugins::Error),
+    #[error(transparent)]
+    Content(Error),
+}
+
+/// A stored plugin block after rendering.
+fn block_json(id: &str, block_type: &str, props: &Value, outcome: &Outcome) -> Value {
+    match (&outcome.html, &outcome.error) {
+        (Some(html), None) => json!({"id": id, "type": block_type, "props": props,
+            "html": html, "text": outcome.text.clone().unwrap_or_default()}),
+        (_, error) => {
+            let (code, message) = error.clone().unwrap_or_else(|| {
+                (
+                    "plugin_error".to_owned(),
+                    "the block was not rendered".to_owned(),
+                )
+            });
+            json!({"id": id, "type": block_type, "props": props, "html": null,
+                "error": {"code": code, "message": message}})
+        }
+    }
+}
+
+impl Renders {
+    /// Put the renders into the plugin blocks of `fields`; the ids of the items they read.
+    /// A block with no render (its props changed after rendering) gets an error and
+    /// `missed` is set: the caller queues a re-render.
+    pub(super) fn fill(&self, ct: &ContentType, fields: &mut Fields) -> (BTreeSet<String>, bool) {
+        let mut reads = BTreeSet::new();
+        let mut missed = false;
+        for field in ct.fields.iter().filter(|f| f.kind == FieldKind::Blocks) {
+            let Some(Value::Array(blocks)) = fields.get_mut(&field.name) else {
+                continue;
+            };
+            for block in blocks.iter_mut() {
+                let Some(block_type) = block
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .filter(|t| plugin_block_type(t).is_some())
+                    .map(str::to_owned)
+                else {
+                    continue;
+                };
+                let id = block
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                let props = block.get("props").cloned().unwrap_or(Value::Null);
+                let outcome = match self.0.get(&render_key(&block_type, &props)) {
+                    Some(o) => o.clone(),
+                    None => {
+                        missed = true;
+                        Outcome {
+                            html: None,
+                            text: None,
+                            error: Some((
+                                "plugin_not_rendered".into(),
+                                "the block is being rendered; try again shortly".into(),
+                            )),
+                            reads: Vec::new(),
+                        }
+                    }
+                };
+                reads.extend(outcome.reads.iter().cloned());
+                *block = block_json(&id, &block_type, &props, &outcome);
+            }
+        }
+        (reads, missed)
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Does `fields` hold plugin blocks?
+pub(super) fn has_plugin_blocks(ct: &ContentType, fields: &Fields) -> bool {
+    !plugin_blocks(ct, fields).is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plugin_pointers_become_field_paths() {
+        assert_eq!(pointer_path(""), "");
+        assert_eq!(pointer_path("/url"), ".url");
+        assert_eq!(pointer_path("/items/2/title"), ".items[2].title");
+        assert_eq!(pointer_path("/a~1b/c~0d"), ".a/b.c~d");
+    }
+}
