@@ -92,6 +92,28 @@ enum PluginCommand {
         #[arg(long, default_value = ".")]
         dir: PathBuf,
     },
+    /// Install or upgrade a plugin from its component FILE (.wasm) and its manifest.
+    Add {
+        file: PathBuf,
+        /// The manifest (JSON). Default: plugin.json beside FILE, else ./plugin.json.
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        /// A capability to grant (repeat for several), e.g. --grant get-content.
+        #[arg(long = "grant")]
+        grants: Vec<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// List the installed plugins and their blocks.
+    List(Remote),
+    /// Remove a plugin (refused while content uses its blocks, unless --force).
+    Remove {
+        id: String,
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        remote: Remote,
+    },
 }
 
 #[derive(Subcommand)]
@@ -457,6 +479,161 @@ async fn user_add(
     Ok(())
 }
 
+/// The manifest beside a component, or in the current directory.
+fn find_manifest(file: &Path, given: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(m) = given {
+        return Ok(m);
+    }
+    let beside = file.parent().unwrap_or(Path::new(".")).join("plugin.json");
+    [beside, PathBuf::from("plugin.json")]
+        .into_iter()
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no plugin.json beside {} or here; pass --manifest",
+                file.display()
+            )
+        })
+}
+
+async fn plugin_add(
+    file: &Path,
+    manifest: Option<PathBuf>,
+    grants: Vec<String>,
+    remote: &Remote,
+) -> Result<()> {
+    let config = load_config(&remote.common.config)?;
+    init_logging(&config);
+    let manifest_path = find_manifest(file, manifest)?;
+    let manifest = std::fs::read_to_string(&manifest_path)
+        .with_context(|| format!("reading {}", manifest_path.display()))?;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let plugin = if remote.offline {
+        let app = offline_app(config).await?;
+        let installed = app
+            .content
+            .install_plugin(&Principal::Bootstrap, &manifest, &bytes, &grants)
+            .await;
+        app.close().await?;
+        serde_json::to_value(installed?.0)?
+    } else {
+        let url = format!("{}/api/v1/plugins", server_url(remote, &config));
+        let mut form = reqwest::multipart::Form::new()
+            .part(
+                "component",
+                reqwest::multipart::Part::bytes(bytes).file_name("plugin.wasm"),
+            )
+            .text("manifest", manifest);
+        for g in grants {
+            form = form.text("grant", g);
+        }
+        let resp = reqwest::Client::new()
+            .post(&url)
+            .bearer_auth(token(remote, &config)?)
+            .multipart(form)
+            .send()
+            .await
+            .with_context(|| format!("calling {url} (no server running? use --offline)"))?;
+        let status = resp.status();
+        let json: serde_json::Value = resp.json().await.context("reading the answer")?;
+        if !status.is_success() {
+            bail!(
+                "plugin not installed ({status}, {}): {}",
+                json["error"]["code"].as_str().unwrap_or_default(),
+                json["error"]["message"].as_str().unwrap_or_default()
+            );
+        }
+        json.get("data").cloned().unwrap_or_default()
+    };
+    let blocks: Vec<&str> = plugin["blocks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b["name"].as_str())
+        .collect();
+    println!(
+        "installed {} {} (sha256 {}); blocks: {}",
+        plugin["id"].as_str().unwrap_or_default(),
+        plugin["version"].as_str().unwrap_or_default(),
+        plugin["sha256"].as_str().unwrap_or_default(),
+        blocks
+            .iter()
+            .map(|b| format!("plugin:{}/{b}", plugin["id"].as_str().unwrap_or_default()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
+async fn plugin_list_or_remove(remove: Option<(&str, bool)>, remote: &Remote) -> Result<()> {
+    let config = load_config(&remote.common.config)?;
+    init_logging(&config);
+    let listed = if remote.offline {
+        let app = offline_app(config).await?;
+        let who = Principal::Bootstrap;
+        let done = match remove {
+            Some((id, force)) => app
+                .content
+                .remove_plugin(&who, id, force)
+                .await
+                .map(|()| serde_json::Value::Null),
+            None => app
+                .content
+                .list_plugins(&who)
+                .map(|l| serde_json::to_value(l).unwrap_or_default()),
+        };
+        app.close().await?;
+        done?
+    } else {
+        let base = format!("{}/api/v1/plugins", server_url(remote, &config));
+        let client = reqwest::Client::new();
+        let req = match remove {
+            Some((id, force)) => client.delete(format!("{base}/{id}?force={force}")),
+            None => client.get(&base),
+        };
+        let resp = req
+            .bearer_auth(token(remote, &config)?)
+            .send()
+            .await
+            .with_context(|| format!("calling {base} (no server running? use --offline)"))?;
+        let status = resp.status();
+        let json: serde_json::Value = if status == reqwest::StatusCode::NO_CONTENT {
+            serde_json::Value::Null
+        } else {
+            resp.json().await.context("reading the answer")?
+        };
+        if !status.is_success() {
+            bail!(
+                "{} ({status}): {}",
+                json["error"]["code"].as_str().unwrap_or_default(),
+                json["error"]["message"].as_str().unwrap_or_default()
+            );
+        }
+        json.get("data").cloned().unwrap_or_default()
+    };
+    match remove {
+        Some((id, _)) => println!("removed {id}"),
+        None => {
+            for p in listed.as_array().into_iter().flatten() {
+                println!(
+                    "{} {} ({}) blocks: {}",
+                    p["id"].as_str().unwrap_or_default(),
+                    p["version"].as_str().unwrap_or_default(),
+                    p["name"].as_str().unwrap_or_default(),
+                    p["blocks"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|b| b["name"].as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 fn check(common: &Common) -> Result<()> {
     let config = load_config(&common.config)?;
     match cms::app::load_schemas(&config) {
@@ -501,6 +678,16 @@ async fn main() -> Result<()> {
             password,
             remote,
         }) => user_add(email, role, name, password, &remote).await,
+        Command::Plugin(PluginCommand::Add {
+            file,
+            manifest,
+            grants,
+            remote,
+        }) => plugin_add(&file, manifest, grants, &remote).await,
+        Command::Plugin(PluginCommand::List(remote)) => plugin_list_or_remove(None, &remote).await,
+        Command::Plugin(PluginCommand::Remove { id, force, remote }) => {
+            plugin_list_or_remove(Some((&id, force)), &remote).await
+        }
         Command::Plugin(PluginCommand::New { name, dir }) => {
             let dir = cms::plugins::scaffold(&dir, &name)?;
             println!(

@@ -357,3 +357,105 @@ async fn first_admin_gets_a_one_time_password_and_cli_adds_users() {
     assert!(one_time_password(&server.log.lock().unwrap().join("\n")).is_none());
     server.kill();
 }
+
+#[tokio::test]
+async fn cli_plugin_add_list_and_remove_through_the_server_and_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = |name: &str| cms::plugins::repo_plugin(name).unwrap();
+    let manifest = |dir: &str| {
+        format!(
+            "{}/../plugins/{dir}/plugin.json",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    };
+    let (callout, nosy) = (wasm("callout"), wasm("nosy"));
+    let server = ChildServer::start(dir.path(), &[]);
+    let remote = ["--server", server.url.as_str(), "--token", TOKEN];
+    let add = |file: &std::path::Path, manifest: &str, extra: &[&str]| {
+        let mut args = vec![
+            "plugin",
+            "add",
+            file.to_str().unwrap(),
+            "--manifest",
+            manifest,
+        ];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&remote);
+        cms(&args, &[])
+    };
+    let out = add(&callout, &manifest("examples/callout"), &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("installed callout 0.1.0") && stdout.contains("plugin:callout/callout"),
+        "{stdout}"
+    );
+    let out = add(&nosy, &manifest("fixtures/nosy"), &[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("capability_not_granted") && stderr.contains("get-content"),
+        "{stderr}"
+    );
+    let out = add(
+        &nosy,
+        &manifest("fixtures/nosy"),
+        &["--grant", "get-content"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    server.kill();
+
+    // Compiled once, at upload, into the data dir's cache.
+    let cached = std::fs::read_dir(dir.path().join("plugins/cache"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "cwasm")
+        })
+        .count();
+    assert_eq!(cached, 2);
+    let envs = [("CMS_DATA__DIR", dir.path())];
+    let out = cms(&["plugin", "list", "--offline"], &envs);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("callout 0.1.0") && stdout.contains("nosy 0.1.0"),
+        "{stdout}"
+    );
+    let out = cms(&["plugin", "remove", "nosy", "--offline"], &envs);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The server starts with what is stored.
+    let server = ChildServer::start(dir.path(), &[]);
+    let listed: Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/plugins", server.url))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["callout"]);
+    server.kill();
+}

@@ -83,7 +83,7 @@ pub fn scaffold(parent: &Path, name: &str) -> Result<PathBuf, Error> {
         .collect::<Vec<_>>()
         .join(" ");
     let ty = label.replace(' ', "");
-    let files: [(&str, String); 6] = [
+    let files: [(&str, String); 7] = [
         (
             "Cargo.toml",
             format!(
@@ -172,11 +172,23 @@ wit-bindgen = "0.63"
             .to_owned(),
         ),
         ("sdk/src/lib.rs", SDK_LIB.to_owned()),
+        (
+            "plugin.json",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "id": name,
+                "name": label,
+                "version": "0.1.0",
+                "description": format!("{label}: a content block."),
+                "capabilities": [],
+            }))
+            .unwrap_or_default()
+                + "\n",
+        ),
         ("wit/block.wit", WIT.to_owned()),
         (
             "README.md",
             format!(
-                "# {label}\n\nA CMS content block plugin.\n\n```sh\nrustup target add wasm32-wasip2\ncargo build --release --target wasm32-wasip2\ncms plugin add target/wasm32-wasip2/release/{}.wasm\n```\n\n`sdk/` and `wit/` are copies of the CMS's plugin SDK and interface (`cms:block@0.1.0`).\n",
+                "# {label}\n\nA CMS content block plugin.\n\n```sh\nrustup target add wasm32-wasip2\ncargo build --release --target wasm32-wasip2\ncms plugin add target/wasm32-wasip2/release/{}.wasm --manifest plugin.json\n```\n\n`plugin.json` is the manifest: the plugin's id, name, version and the capabilities it asks for\n(`get-content` to read public published content; an admin grants it with `--grant get-content`).\n`sdk/` and `wit/` are copies of the CMS's plugin SDK and interface (`cms:block@0.1.0`).\n",
                 name.replace('-', "_")
             ),
         ),

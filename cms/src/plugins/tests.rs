@@ -303,6 +303,14 @@ fn a_scaffolded_plugin_builds_as_it_is_and_renders() {
         )
         .unwrap();
     assert_eq!(r.html, "<p class=\"hello-block\">Hi &lt;you&gt;</p>");
+    // Its manifest is ready to upload.
+    let manifest =
+        Manifest::parse(&std::fs::read_to_string(dir.join("plugin.json")).unwrap()).unwrap();
+    assert_eq!(
+        (manifest.id.as_str(), manifest.version.as_str()),
+        ("hello-block", "0.1.0")
+    );
+    assert!(manifest.grants(&[]).unwrap().is_empty());
 }
 
 struct Articles;
