@@ -139,6 +139,15 @@ impl Content {
         let _ = self.inner.plugins.set(registry);
     }
 
+    /// Plugin calls since start (for `/metrics`).
+    pub fn plugin_calls(&self) -> plugins::CallTotals {
+        self.inner
+            .plugins
+            .get()
+            .map(|r| r.runner.totals())
+            .unwrap_or_default()
+    }
+
     fn plugins(&self) -> Result<&Arc<plugins::Registry>, Error> {
         self.inner
             .plugins

@@ -39,8 +39,20 @@ pub struct Metrics {
     pub search_lag_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
     pub search_documents: Gauge,
     pub search_disk_bytes: Gauge,
+    pub plugin_calls: Counter,
+    pub plugin_failures: Counter,
+    pub plugin_seconds: Counter<f64, AtomicU64>,
     reported_hits: AtomicU64,
     reported_misses: AtomicU64,
+    reported_calls: AtomicU64,
+    reported_failures: AtomicU64,
+    reported_micros: AtomicU64,
+}
+
+/// Raise `counter` by what `total` grew since the last report.
+fn sync(counter: &Counter, reported: &AtomicU64, total: u64) {
+    let before = reported.swap(total, Ordering::Relaxed);
+    counter.inc_by(total.saturating_sub(before));
 }
 
 impl Metrics {
@@ -61,6 +73,24 @@ impl Metrics {
         let search_lag_seconds = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
         let search_documents = Gauge::default();
         let search_disk_bytes = Gauge::default();
+        let plugin_calls = Counter::default();
+        let plugin_failures = Counter::default();
+        let plugin_seconds = Counter::<f64, AtomicU64>::default();
+        registry.register(
+            "plugin_calls",
+            "Plugin calls (validate, render) run",
+            plugin_calls.clone(),
+        );
+        registry.register(
+            "plugin_call_failures",
+            "Plugin calls that failed (deadline, memory, trap, error, output too large)",
+            plugin_failures.clone(),
+        );
+        registry.register(
+            "plugin_call_seconds",
+            "Time spent in plugin calls, on blocking threads",
+            plugin_seconds.clone(),
+        );
         registry.register(
             "search_index_lag_events",
             "Outbox events committed but not yet in the search index",
@@ -129,17 +159,34 @@ impl Metrics {
             search_lag_seconds,
             search_documents,
             search_disk_bytes,
+            plugin_calls,
+            plugin_failures,
+            plugin_seconds,
             reported_hits: AtomicU64::new(0),
             reported_misses: AtomicU64::new(0),
+            reported_calls: AtomicU64::new(0),
+            reported_failures: AtomicU64::new(0),
+            reported_micros: AtomicU64::new(0),
         })
     }
 
     /// Bring the cache counters up to the cache's own totals.
     pub fn sync_cache_counters(&self, hits: u64, misses: u64) {
-        let before = self.reported_hits.swap(hits, Ordering::Relaxed);
-        self.cache_hits.inc_by(hits.saturating_sub(before));
-        let before = self.reported_misses.swap(misses, Ordering::Relaxed);
-        self.cache_misses.inc_by(misses.saturating_sub(before));
+        sync(&self.cache_hits, &self.reported_hits, hits);
+        sync(&self.cache_misses, &self.reported_misses, misses);
+    }
+
+    /// Bring the plugin counters up to the plugin runner's totals.
+    pub fn sync_plugin_counters(&self, stats: crate::plugins::CallTotals) {
+        sync(&self.plugin_calls, &self.reported_calls, stats.calls);
+        sync(
+            &self.plugin_failures,
+            &self.reported_failures,
+            stats.failures,
+        );
+        let before = self.reported_micros.swap(stats.micros, Ordering::Relaxed);
+        self.plugin_seconds
+            .inc_by(stats.micros.saturating_sub(before) as f64 / 1e6);
     }
 
     pub fn encode(&self) -> String {

@@ -113,6 +113,7 @@ pub fn routes(
         async move {
             let (hits, misses, bytes) = content.cache_stats();
             metrics.sync_cache_counters(hits, misses);
+            metrics.sync_plugin_counters(content.plugin_calls());
             metrics.cache_bytes.set(bytes as i64);
             if let Ok(status) = search.status().await {
                 metrics.outbox_head.set(status.head as i64);

@@ -22,7 +22,7 @@ pub use scaffold::{build_for_wasm, repo_plugin, scaffold, valid_name};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -614,6 +614,15 @@ impl PluginHost {
 pub struct Runner {
     pub host: Arc<PluginHost>,
     permits: Arc<tokio::sync::Semaphore>,
+    stats: Arc<[AtomicU64; 3]>,
+}
+
+/// Plugin calls since start: how many, how many failed, and the time they took.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallTotals {
+    pub calls: u64,
+    pub failures: u64,
+    pub micros: u64,
 }
 
 impl Runner {
@@ -621,6 +630,16 @@ impl Runner {
         Runner {
             host: Arc::new(host),
             permits: Arc::new(tokio::sync::Semaphore::new(MAX_INSTANCES as usize)),
+            stats: Arc::new(Default::default()),
+        }
+    }
+
+    pub fn totals(&self) -> CallTotals {
+        let [calls, failures, micros] = &*self.stats;
+        CallTotals {
+            calls: calls.load(Ordering::Relaxed),
+            failures: failures.load(Ordering::Relaxed),
+            micros: micros.load(Ordering::Relaxed),
         }
     }
 
@@ -634,10 +653,18 @@ impl Runner {
             .acquire_owned()
             .await
             .map_err(|_| Error::Busy)?;
-        let host = self.host.clone();
+        let (host, stats) = (self.host.clone(), self.stats.clone());
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            f(&host)
+            let started = std::time::Instant::now();
+            let out = f(&host);
+            let [calls, failures, micros] = &*stats;
+            calls.fetch_add(1, Ordering::Relaxed);
+            micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+            if out.is_err() {
+                failures.fetch_add(1, Ordering::Relaxed);
+            }
+            out
         })
         .await
         .map_err(|e| Error::Engine(e.to_string()))?
