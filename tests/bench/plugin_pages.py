@@ -4,7 +4,10 @@ paragraph blocks (the in-run baseline), through the HTTP API of a running server
 keep-alive connection. Each round edits the page (PATCH, a new draft revision) and then times
 only the publish call. Prints the ids of both pages (for the read runs) and the figures.
 
-    plugin_pages.py BASE_URL TOKEN ROUNDS
+    plugin_pages.py BASE_URL TOKEN ROUNDS [PAUSE_MS]
+
+PAUSE_MS (default 0) waits between the edit and the publish, as an editor would: the search
+index's follower has then indexed the edit, so the publish does not share the core with it.
 """
 
 import http.client
@@ -17,6 +20,7 @@ import urllib.parse
 
 def main() -> None:
     base, token, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    pause = float(sys.argv[4]) / 1000 if len(sys.argv) > 4 else 0.0
     url = urllib.parse.urlparse(base)
     conn = http.client.HTTPConnection(url.hostname, url.port)
 
@@ -31,6 +35,7 @@ def main() -> None:
         return json.loads(data) if data else None
 
     def page(slug: str, blocks: list) -> str:
+        slug = f"{slug}-{time.time_ns()}"
         item = call("POST", "/api/v1/manage/page",
                     {"site": "csn", "fields": {"title": slug, "slug": slug, "body": blocks}})
         return item["data"]["sys"]["id"]
@@ -49,6 +54,8 @@ def main() -> None:
         for n in range(rounds):
             call("PATCH", f"/api/v1/manage/page/{item}", {"fields": {"summary": f"Round {n}"}},
                  {"if-match": "*"})
+            if pause:
+                time.sleep(pause)
             start = time.perf_counter()
             call("POST", f"/api/v1/manage/page/{item}/publish")
             times.append((time.perf_counter() - start) * 1000)
@@ -69,6 +76,7 @@ def main() -> None:
     got = call("GET", f"/api/v1/content/page/{plugin_id}")
     rendered = sum(1 for b in got["data"]["fields"]["body"] if b.get("html"))
     print(f"PLUGIN_PAGE={plugin_id}")
+    print(f"PAUSE_MS={pause * 1000:.0f}")
     print(f"BUILTIN_PAGE={builtin_id}")
     print(f"RENDERED_BLOCKS={rendered}")
     for name, xs in (("with 10 plugin blocks", with_plugins), ("with 10 paragraph blocks", without)):

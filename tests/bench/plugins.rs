@@ -92,6 +92,26 @@ async fn main() {
         times[times.len() * 99 / 100]
     );
 
+    // How late a looping render is stopped: the deadline (100 ms) plus at most an epoch tick.
+    let hostile_default = host
+        .load(&std::fs::read(dir.join("hostile.wasm")).unwrap(), &[])
+        .unwrap();
+    let mut stops = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        let stopped = host.render(&hostile_default, "loop", &json!({}), &cx, None);
+        assert_eq!(stopped.err().map(|e| e.code()), Some("plugin_timeout"));
+        stops.push(ms(t.elapsed()));
+    }
+    stops.sort_by(f64::total_cmp);
+    println!(
+        "looping render stopped after: min {:.1} ms, median {:.1} ms, max {:.1} ms (deadline {} ms)",
+        stops[0],
+        stops[stops.len() / 2],
+        stops[stops.len() - 1],
+        host.limits.deadline.as_millis()
+    );
+
     // Memory per concurrent instance: RSS while 32 renders hold their instances at once.
     let limits = Limits {
         deadline: Duration::from_millis(400),

@@ -582,15 +582,19 @@ async fn hostile_blocks_are_contained_and_the_server_keeps_answering() {
             b["error"]["code"].as_str().unwrap()
         })
         .collect();
+    // Deep recursion ends in wasmtime's stack guard or, first, beyond the shadow stack in
+    // linear memory: trapped either way.
+    let recursion = ["plugin_stack_overflow", "plugin_trap"].contains(&codes[2]);
+    assert!(recursion, "{got}");
     assert_eq!(
-        codes,
+        [codes[0], codes[1], codes[3], codes[4]],
         [
             "plugin_timeout",
             "plugin_out_of_memory",
-            "plugin_stack_overflow",
             "plugin_output_too_large",
             "plugin_trap"
-        ]
+        ],
+        "{got}"
     );
 
     // 40 looping renders at once (more than the pool's 32 instances): health and reads keep

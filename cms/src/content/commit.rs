@@ -215,13 +215,29 @@ impl Content {
     }
 
     /// Load an item, let `decide` compute the change, commit; retry on conflicts.
-    pub(super) async fn write_item<F>(&self, uid: &str, mut decide: F) -> Result<ItemDoc, Error>
+    pub(super) async fn write_item<F>(&self, uid: &str, decide: F) -> Result<ItemDoc, Error>
+    where
+        F: FnMut(Option<ItemDoc>) -> Result<Change, Error>,
+    {
+        self.write_loaded_item(uid, None, decide).await
+    }
+
+    /// `write_item` whose first attempt starts from `loaded`, the item as just read.
+    pub(super) async fn write_loaded_item<F>(
+        &self,
+        uid: &str,
+        mut loaded: Option<Option<ItemDoc>>,
+        mut decide: F,
+    ) -> Result<ItemDoc, Error>
     where
         F: FnMut(Option<ItemDoc>) -> Result<Change, Error>,
     {
         let retries = self.inner.options.write_retries.max(1);
         for attempt in 0..retries {
-            let current = self.load_item(uid).await?;
+            let current = match loaded.take() {
+                Some(current) => current,
+                None => self.load_item(uid).await?,
+            };
             let change = decide(current)?;
             match self.commit(std::slice::from_ref(&change)).await {
                 Ok(()) => return Ok(change.doc),

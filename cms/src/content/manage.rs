@@ -470,18 +470,16 @@ impl Content {
             default: &default,
         };
         // Plugin blocks are rendered into the snapshot: render what would be published now.
-        let renders = match action {
-            Action::Publish => match self.load_item(uid).await? {
-                Some(doc) if doc.ctype == ctype => {
-                    let fields = doc.own_working(locale);
-                    self.render_blocks(&ct, &doc, locale, &fields).await
-                }
-                _ => Default::default(),
-            },
+        let current = self.load_item(uid).await?;
+        let renders = match (&current, action) {
+            (Some(doc), Action::Publish) if doc.ctype == ctype => {
+                let fields = doc.own_working(locale);
+                self.render_blocks(&ct, doc, locale, &fields).await
+            }
             _ => Default::default(),
         };
         let doc = self
-            .write_item(uid, |current| {
+            .write_loaded_item(uid, Some(current), |current| {
                 let mut doc = self.owned_doc(who, ctype, current)?;
                 if !doc.locales.contains_key(locale)
                     && !matches!(

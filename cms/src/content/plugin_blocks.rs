@@ -144,7 +144,7 @@ impl Content {
         self.inner
             .plugins
             .get()
-            .map(|r| r.runner.totals())
+            .map(|r| r.runner.host.totals())
             .unwrap_or_default()
     }
 
@@ -244,79 +244,93 @@ impl Content {
         locale: &str,
         fields: &Fields,
     ) -> Renders {
-        let mut renders = Renders::default();
         let context = RenderContext {
             item_type: doc.ctype.clone(),
             item_id: doc.uid.clone(),
             locale: locale.to_owned(),
             site: doc.site.clone(),
         };
+        let mut blocks: BTreeMap<String, (String, Value)> = BTreeMap::new();
         for (_, block) in plugin_blocks(ct, fields) {
             let block_type = block.get("type").and_then(Value::as_str).unwrap_or("");
             let props = block.get("props").cloned().unwrap_or(Value::Null);
-            let key = render_key(block_type, &props);
-            if renders.0.contains_key(&key) {
-                continue;
-            }
-            let outcome = self.render_one(block_type, props, &context).await;
-            renders.0.insert(key, outcome);
+            blocks
+                .entry(render_key(block_type, &props))
+                .or_insert_with(|| (block_type.to_owned(), props));
         }
-        renders
+        let (keys, blocks): (Vec<String>, Vec<(String, Value)>) = blocks.into_iter().unzip();
+        let outcomes = self.render_many(blocks, &context).await;
+        Renders(keys.into_iter().zip(outcomes).collect())
     }
 
-    async fn render_one(&self, block_type: &str, props: Value, context: &RenderContext) -> Outcome {
+    /// Render `blocks` (type, props) in one call off the async workers; one outcome each.
+    async fn render_many(
+        &self,
+        blocks: Vec<(String, Value)>,
+        context: &RenderContext,
+    ) -> Vec<Outcome> {
         let failed = |code: &str, message: String| Outcome {
             html: None,
             text: None,
             error: Some((code.to_owned(), message)),
             reads: Vec::new(),
         };
-        let (installed, name) = match self.installed_block(block_type) {
-            Ok(found) => found,
-            Err((code, message)) => return failed(code, message),
-        };
-        let Ok(registry) = self.plugins() else {
-            return failed("plugin_not_installed", "plugins are not available".into());
-        };
+        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(blocks.len());
+        let mut jobs = Vec::new();
+        for (block_type, props) in blocks {
+            match self.installed_block(&block_type) {
+                Ok((installed, block)) => {
+                    outcomes.push(None);
+                    jobs.push(plugins::RenderJob {
+                        plugin: installed.loaded.clone(),
+                        block,
+                        props,
+                        context: context.clone(),
+                    });
+                }
+                Err((code, message)) => outcomes.push(Some(failed(code, message))),
+            }
+        }
+        if jobs.is_empty() {
+            return outcomes.into_iter().flatten().collect();
+        }
         let source: Arc<dyn ContentSource> = Arc::new(PublicReader {
             content: self.clone(),
             runtime: tokio::runtime::Handle::current(),
         });
-        let rendered = registry
-            .runner
-            .render(
-                installed.loaded.clone(),
-                name,
-                props,
-                context.clone(),
-                Some(source),
-            )
-            .await;
-        match rendered {
-            Ok(r) => {
-                let reads = r.reads.iter().map(|(_, id, _)| id.clone()).collect();
-                let cap = registry.runner.host.limits.html_bytes;
-                match plugins::sanitize(&r.html, cap) {
-                    Some(html) => Outcome {
-                        html: Some(html),
-                        text: Some(r.text),
-                        error: None,
-                        reads,
-                    },
-                    None => {
-                        let e = plugins::Error::OutputTooLarge(cap);
-                        Outcome {
-                            reads,
-                            ..failed(e.code(), e.to_string())
-                        }
-                    }
-                }
-            }
+        let rendered = match self.plugins() {
+            Ok(registry) => registry.runner.render_sanitized(jobs, Some(source)).await,
+            Err(_) => Err(plugins::Error::Busy),
+        };
+        let mut rendered = match rendered {
+            Ok(all) => all.into_iter(),
             Err(e) => {
                 let (code, message) = plugin_error(&e);
-                failed(&code, message)
+                return outcomes
+                    .into_iter()
+                    .map(|o| o.unwrap_or_else(|| failed(&code, message.clone())))
+                    .collect();
             }
-        }
+        };
+        outcomes
+            .into_iter()
+            .map(|o| match o {
+                Some(done) => done,
+                None => match rendered.next() {
+                    Some(Ok(r)) => Outcome {
+                        html: Some(r.html),
+                        text: Some(r.text),
+                        error: None,
+                        reads: r.reads.into_iter().map(|(_, id, _)| id).collect(),
+                    },
+                    Some(Err(e)) => {
+                        let (code, message) = plugin_error(&e);
+                        failed(&code, message)
+                    }
+                    None => failed("plugin_error", "the block was not rendered".into()),
+                },
+            })
+            .collect()
     }
 
     /// Try a block without storing anything (`POST /plugins/{id}/render`): validate, then
@@ -376,7 +390,16 @@ impl Content {
             locale: locale.to_owned(),
             site: self.inner.options.sites[0].clone(),
         };
-        let outcome = self.render_one(&block_type, props.clone(), &context).await;
+        let outcome = self
+            .render_many(vec![(block_type.clone(), props.clone())], &context)
+            .await
+            .pop()
+            .unwrap_or_else(|| Outcome {
+                html: None,
+                text: None,
+                error: Some(("plugin_error".into(), "the block was not rendered".into())),
+                reads: Vec::new(),
+            });
         Ok(block_json("preview", &block_type, &props, &outcome))
     }
 

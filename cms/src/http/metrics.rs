@@ -78,12 +78,12 @@ impl Metrics {
         let plugin_seconds = Counter::<f64, AtomicU64>::default();
         registry.register(
             "plugin_calls",
-            "Plugin calls (validate, render) run",
+            "Plugin calls (describe, validate, render) run",
             plugin_calls.clone(),
         );
         registry.register(
             "plugin_call_failures",
-            "Plugin calls that failed (deadline, memory, trap, error, output too large)",
+            "Plugin calls stopped by a limit (deadline, memory, stack) or a trap",
             plugin_failures.clone(),
         );
         registry.register(

@@ -279,6 +279,14 @@ pub struct Rendered {
     pub reads: Vec<(String, String, String)>,
 }
 
+/// One block to render: `Runner::render_sanitized`.
+pub struct RenderJob {
+    pub plugin: Arc<Loaded>,
+    pub block: String,
+    pub props: serde_json::Value,
+    pub context: RenderContext,
+}
+
 /// A plugin ready to call: compiled, checked, linked.
 pub struct Loaded {
     pub sha256: String,
@@ -297,6 +305,8 @@ pub struct PluginHost {
     cache_dir: Option<PathBuf>,
     pub limits: Limits,
     ticker: Arc<AtomicBool>,
+    /// Calls, failed calls, microseconds in calls.
+    stats: [AtomicU64; 3],
 }
 
 impl Drop for PluginHost {
@@ -351,8 +361,12 @@ impl PluginHost {
         std::thread::Builder::new()
             .name("plugin-epoch".into())
             .spawn(move || {
+                // Ticks on a fixed schedule (not sleep after sleep, which drifts by the sleep's
+                // overshoot), so a deadline of N ticks is N ms, stopped within one more tick.
+                let mut next = std::time::Instant::now();
                 while running.load(Ordering::Acquire) {
-                    std::thread::sleep(EPOCH_TICK);
+                    next += EPOCH_TICK;
+                    std::thread::sleep(next.saturating_duration_since(std::time::Instant::now()));
                     ticking.increment_epoch();
                 }
             })
@@ -362,6 +376,7 @@ impl PluginHost {
             cache_dir,
             limits,
             ticker,
+            stats: Default::default(),
         })
     }
 
@@ -469,8 +484,35 @@ impl PluginHost {
         Ok(linker)
     }
 
-    /// Run `f` on a fresh instance of `plugin` under the call limits.
+    /// Plugin calls since this host started.
+    pub fn totals(&self) -> CallTotals {
+        let [calls, failures, micros] = &self.stats;
+        CallTotals {
+            calls: calls.load(Ordering::Relaxed),
+            failures: failures.load(Ordering::Relaxed),
+            micros: micros.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Run `f` on a fresh instance of `plugin` under the call limits, counted in `totals`.
     fn call<R>(
+        &self,
+        plugin: &Loaded,
+        content: Option<Arc<dyn ContentSource>>,
+        f: impl FnOnce(&Block, &mut Store<State>) -> wasmtime::Result<R>,
+    ) -> Result<(R, State), Error> {
+        let started = std::time::Instant::now();
+        let out = self.call_uncounted(plugin, content, f);
+        let [calls, failures, micros] = &self.stats;
+        calls.fetch_add(1, Ordering::Relaxed);
+        micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        if out.is_err() {
+            failures.fetch_add(1, Ordering::Relaxed);
+        }
+        out
+    }
+
+    fn call_uncounted<R>(
         &self,
         plugin: &Loaded,
         content: Option<Arc<dyn ContentSource>>,
@@ -614,7 +656,6 @@ impl PluginHost {
 pub struct Runner {
     pub host: Arc<PluginHost>,
     permits: Arc<tokio::sync::Semaphore>,
-    stats: Arc<[AtomicU64; 3]>,
 }
 
 /// Plugin calls since start: how many, how many failed, and the time they took.
@@ -630,16 +671,6 @@ impl Runner {
         Runner {
             host: Arc::new(host),
             permits: Arc::new(tokio::sync::Semaphore::new(MAX_INSTANCES as usize)),
-            stats: Arc::new(Default::default()),
-        }
-    }
-
-    pub fn totals(&self) -> CallTotals {
-        let [calls, failures, micros] = &*self.stats;
-        CallTotals {
-            calls: calls.load(Ordering::Relaxed),
-            failures: failures.load(Ordering::Relaxed),
-            micros: micros.load(Ordering::Relaxed),
         }
     }
 
@@ -653,18 +684,10 @@ impl Runner {
             .acquire_owned()
             .await
             .map_err(|_| Error::Busy)?;
-        let (host, stats) = (self.host.clone(), self.stats.clone());
+        let host = self.host.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let started = std::time::Instant::now();
-            let out = f(&host);
-            let [calls, failures, micros] = &*stats;
-            calls.fetch_add(1, Ordering::Relaxed);
-            micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
-            if out.is_err() {
-                failures.fetch_add(1, Ordering::Relaxed);
-            }
-            out
+            f(&host)
         })
         .await
         .map_err(|e| Error::Engine(e.to_string()))?
@@ -681,6 +704,35 @@ impl Runner {
     ) -> Result<Rendered, Error> {
         self.off_workers(move |host| host.render(&plugin, &block, &props, &context, content))
             .await
+    }
+
+    /// Render several blocks in one blocking call (one thread hand-off for a page's blocks),
+    /// each on a fresh instance, and sanitize their HTML there too: what a snapshot stores.
+    pub async fn render_sanitized(
+        &self,
+        jobs: Vec<RenderJob>,
+        content: Option<Arc<dyn ContentSource>>,
+    ) -> Result<Vec<Result<Rendered, Error>>, Error> {
+        self.off_workers(move |host| {
+            let cap = host.limits.html_bytes;
+            Ok(jobs
+                .into_iter()
+                .map(|job| {
+                    let r = host.render(
+                        &job.plugin,
+                        &job.block,
+                        &job.props,
+                        &job.context,
+                        content.clone(),
+                    )?;
+                    match sanitize(&r.html, cap) {
+                        Some(html) => Ok(Rendered { html, ..r }),
+                        None => Err(Error::OutputTooLarge(cap)),
+                    }
+                })
+                .collect())
+        })
+        .await
     }
 
     /// `PluginHost::validate` off the async workers.
