@@ -398,6 +398,28 @@ async fn plugin_blocks_are_validated_on_save_rendered_at_publish_and_searchable(
         [("fields.body[0].props.tone".into(), "invalid_choice".into())]
     );
 
+    // Plugins check props only for those allowed to edit the item: others get 403 / 404.
+    let contributor = t.user_session("contrib@example.org", "contributor").await;
+    let bad_blocks = json!({"fields": {"body": [{"type": "plugin:callout/callout", "props": {}}]}});
+    for (path, expected) in [
+        (format!("/api/v1/manage/page/{id}"), 403),
+        (
+            "/api/v1/manage/page/01JD0000000000000000000000".to_owned(),
+            404,
+        ),
+    ] {
+        let resp = t
+            .http
+            .patch(t.url(&path))
+            .bearer_auth(&contributor)
+            .header("if-match", "*")
+            .json(&bad_blocks)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), expected, "{path}");
+    }
+
     // Publish renders into the snapshot: sanitized HTML, an iframe only from the video host.
     t.action("page", &id, "publish", "en").await;
     let got = delivered(&t, &id).await;

@@ -354,8 +354,13 @@ impl Content {
         self.check_locale(locale)?;
         let mut body = body_object(body, &["fields"])?;
         let patch = fields_of(&mut body)?;
-        // Blocks arrays in a merge patch replace the stored ones: their plugin blocks are new.
-        if let Some(ct) = self.inner.schemas.get(ctype) {
+        // Blocks arrays in a merge patch replace the stored ones: their plugin blocks are new,
+        // and the plugins check them (once the caller is known to be allowed to edit).
+        if let Some(ct) = self.inner.schemas.get(ctype)
+            && plugin_blocks::has_plugin_blocks(ct, &patch)
+        {
+            let doc = self.owned_doc(who, ctype, self.load_item(uid).await?)?;
+            workflow::may_edit(&doc, locale, who)?;
             self.check_plugin_blocks(ct, &patch).await?;
         }
         let patch = Value::Object(patch);

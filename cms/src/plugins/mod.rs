@@ -545,7 +545,9 @@ impl PluginHost {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
-        let ticks = (limits.deadline.as_millis() as u64).max(1);
+        // The epoch ticks on a fixed schedule, so the current tick may be nearly over: one more
+        // tick makes the call run at least its deadline, and at most one tick beyond it.
+        let ticks = (limits.deadline.as_millis() as u64).max(1) + 1;
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
         let instance = plugin

@@ -178,13 +178,15 @@ fn block_schema() -> Value {
             "props": {
                 "type": "object",
                 "additionalProperties": true,
-                "description": "paragraph {text}; heading {text, level}; image {media, alt, caption}; quote {text, cite}; call_to_action {label, url, style}; embed {url, title}",
+                "description": "paragraph {text}; heading {text, level}; image {media, alt, caption}; quote {text, cite}; call_to_action {label, url, style}; embed {url, title}; plugin blocks: what the plugin's props_schema says (GET /api/v1/plugins)",
             },
-            "html": {"type": "string", "nullable": true, "description": "Rendered, sanitized HTML; null when rendering failed"},
+            "html": {"type": "string", "nullable": true, "description": "Rendered, sanitized HTML; null when rendering failed, and for plugin blocks in working copies (they are rendered when published)"},
+            "text": {"type": "string", "description": "Plugin blocks: the plain text the plugin rendered (indexed for search)"},
             "error": {
                 "type": "object",
                 "nullable": true,
-                "properties": {"code": {"type": "string"}},
+                "description": "Why a plugin block has no HTML (plugin_timeout, plugin_out_of_memory, plugin_trap, plugin_not_installed, ...)",
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
                 "required": ["code"],
             },
         },
