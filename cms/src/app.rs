@@ -183,9 +183,9 @@ impl App {
                 ..Default::default()
             },
         )?;
-        let registry =
-            crate::plugins::Registry::open(store.clone(), crate::plugins::Runner::new(host))
-                .await?;
+        let runner = crate::plugins::Runner::new(host)
+            .with_render_cache(config.plugins.render_cache_mb * 1024 * 1024);
+        let registry = crate::plugins::Registry::open(store.clone(), runner).await?;
         content.set_plugins(Arc::new(registry));
         let search = Search::open(
             store,

@@ -175,6 +175,9 @@ pub struct PluginsConfig {
     pub memory_mb: u64,
     /// Largest HTML (and text) one render may return, in KiB.
     pub html_kb: u64,
+    /// Memory for renders kept for reuse (same plugin build, block, props and item), in MiB;
+    /// 0 renders every block at every publish.
+    pub render_cache_mb: u64,
 }
 
 impl Default for PluginsConfig {
@@ -184,6 +187,7 @@ impl Default for PluginsConfig {
             deadline_ms: 100,
             memory_mb: 32,
             html_kb: 256,
+            render_cache_mb: 16,
         }
     }
 }
@@ -457,6 +461,9 @@ impl Config {
         }
         if p.html_kb == 0 || p.html_kb > 4096 {
             return Err(invalid("plugins.html_kb", "must be between 1 and 4096"));
+        }
+        if p.render_cache_mb > 4096 {
+            return Err(invalid("plugins.render_cache_mb", "must be at most 4096"));
         }
         if self.search.poll_ms == 0 {
             return Err(invalid("search.poll_ms", "must be at least 1"));

@@ -4,10 +4,12 @@ paragraph blocks (the in-run baseline), through the HTTP API of a running server
 keep-alive connection. Each round edits the page (PATCH, a new draft revision) and then times
 only the publish call. Prints the ids of both pages (for the read runs) and the figures.
 
-    plugin_pages.py BASE_URL TOKEN ROUNDS [PAUSE_MS]
+    plugin_pages.py BASE_URL TOKEN ROUNDS [PAUSE_MS] [EDIT]
 
 PAUSE_MS (default 0) waits between the edit and the publish, as an editor would: the search
 index's follower has then indexed the edit, so the publish does not share the core with it.
+EDIT is `summary` (default: the blocks stay as they were, so their renders can be reused) or
+`blocks` (every block's text changes in every round, so all 10 are rendered at each publish).
 """
 
 import http.client
@@ -21,6 +23,7 @@ import urllib.parse
 def main() -> None:
     base, token, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
     pause = float(sys.argv[4]) / 1000 if len(sys.argv) > 4 else 0.0
+    edit = sys.argv[5] if len(sys.argv) > 5 else "summary"
     url = urllib.parse.urlparse(base)
     conn = http.client.HTTPConnection(url.hostname, url.port)
 
@@ -41,19 +44,28 @@ def main() -> None:
         return item["data"]["sys"]["id"]
 
     texts = [f"Block {i}: circle time, restorative questions and a student council vote." for i in range(10)]
-    plugin_id = page("with-plugins", [
-        {"type": "plugin:callout/callout", "props": {"tone": "tip", "title": f"Tip {i}", "body": t}}
-        for i, t in enumerate(texts)
-    ])
-    builtin_id = page("without-plugins", [
-        {"type": "paragraph", "props": {"text": f"**Tip {i}** {t}"}} for i, t in enumerate(texts)
-    ])
+
+    def callouts(n: int) -> list:
+        return [{"type": "plugin:callout/callout",
+                 "props": {"tone": "tip", "title": f"Tip {i}", "body": f"{t} (round {n})"}}
+                for i, t in enumerate(texts)]
+
+    def paragraphs(n: int) -> list:
+        return [{"type": "paragraph", "props": {"text": f"**Tip {i}** {t} (round {n})"}}
+                for i, t in enumerate(texts)]
+
+    plugin_id = page("with-plugins", callouts(0))
+    builtin_id = page("without-plugins", paragraphs(0))
+    blocks_of = {plugin_id: callouts, builtin_id: paragraphs}
 
     def timed_publishes(item: str) -> list:
         times = []
         for n in range(rounds):
-            call("PATCH", f"/api/v1/manage/page/{item}", {"fields": {"summary": f"Round {n}"}},
-                 {"if-match": "*"})
+            if edit == "blocks":
+                fields = {"body": blocks_of[item](n + 1)}
+            else:
+                fields = {"summary": f"Round {n}"}
+            call("PATCH", f"/api/v1/manage/page/{item}", {"fields": fields}, {"if-match": "*"})
             if pause:
                 time.sleep(pause)
             start = time.perf_counter()
@@ -76,7 +88,7 @@ def main() -> None:
     got = call("GET", f"/api/v1/content/page/{plugin_id}")
     rendered = sum(1 for b in got["data"]["fields"]["body"] if b.get("html"))
     print(f"PLUGIN_PAGE={plugin_id}")
-    print(f"PAUSE_MS={pause * 1000:.0f}")
+    print(f"PAUSE_MS={pause * 1000:.0f} EDIT={edit}")
     print(f"BUILTIN_PAGE={builtin_id}")
     print(f"RENDERED_BLOCKS={rendered}")
     for name, xs in (("with 10 plugin blocks", with_plugins), ("with 10 paragraph blocks", without)):

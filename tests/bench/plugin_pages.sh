@@ -36,8 +36,11 @@ start_cms ""
     --manifest plugins/examples/callout/plugin.json --config config.toml \
     --server "http://127.0.0.1:$PORT" --token $TOKEN
 taskset -c 1 python3 tests/bench/plugin_pages.py "http://127.0.0.1:$PORT" $TOKEN "$ROUNDS" | tee "$WORK/publish.txt"
-# Again with 50 ms between the edit and the publish (the follower has indexed the edit).
+# Again with 50 ms between the edit and the publish (the follower has indexed the edit), with
+# the blocks unchanged and then with every block changed at every round (no render reused).
 taskset -c 1 python3 tests/bench/plugin_pages.py "http://127.0.0.1:$PORT" $TOKEN "$((ROUNDS / 2))" 50 | grep -v _PAGE=
+taskset -c 1 python3 tests/bench/plugin_pages.py "http://127.0.0.1:$PORT" $TOKEN "$((ROUNDS / 2))" 50 blocks | grep -v _PAGE=
+taskset -c 1 python3 tests/bench/plugin_pages.py "http://127.0.0.1:$PORT" $TOKEN "$ROUNDS" 0 blocks | grep -v _PAGE=
 eval "$(grep -E '^(PLUGIN|BUILTIN)_PAGE=' "$WORK/publish.txt")"
 ROWS=()
 for cache in on off; do

@@ -658,7 +658,20 @@ impl PluginHost {
 pub struct Runner {
     pub host: Arc<PluginHost>,
     permits: Arc<tokio::sync::Semaphore>,
+    /// Sanitized renders by plugin build, block, props and context (see `render_sanitized`).
+    renders: Option<Arc<RenderCache>>,
 }
+
+#[derive(Clone)]
+struct RenderWeight;
+
+impl quick_cache::Weighter<String, Arc<(String, String)>> for RenderWeight {
+    fn weight(&self, key: &String, val: &Arc<(String, String)>) -> u64 {
+        (key.len() + val.0.len() + val.1.len() + 64) as u64
+    }
+}
+
+type RenderCache = quick_cache::sync::Cache<String, Arc<(String, String)>, RenderWeight>;
 
 /// Plugin calls since start: how many, how many failed, and the time they took.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -673,7 +686,20 @@ impl Runner {
         Runner {
             host: Arc::new(host),
             permits: Arc::new(tokio::sync::Semaphore::new(MAX_INSTANCES as usize)),
+            renders: None,
         }
+    }
+
+    /// Keep up to `bytes` of sanitized renders (0: none). A plugin is deterministic (frozen
+    /// clocks, seeded randomness, nothing else from outside but what `get-content` returns), so
+    /// the same build, block, props and context give the same output: renders that read no
+    /// content are kept and reused.
+    pub fn with_render_cache(mut self, bytes: u64) -> Runner {
+        self.renders = (bytes > 0).then(|| {
+            let items = (bytes / 2048).clamp(16, 1 << 20) as usize;
+            Arc::new(RenderCache::with_weighter(items, bytes, RenderWeight))
+        });
+        self
     }
 
     async fn off_workers<R: Send + 'static>(
@@ -715,11 +741,47 @@ impl Runner {
         jobs: Vec<RenderJob>,
         content: Option<Arc<dyn ContentSource>>,
     ) -> Result<Vec<Result<Rendered, Error>>, Error> {
+        let cache = self.renders.clone();
+        let keys: Vec<String> = jobs
+            .iter()
+            .map(|j| {
+                let c = &j.context;
+                format!(
+                    "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+                    j.plugin.sha256, j.block, j.props, c.item_type, c.item_id, c.locale, c.site
+                )
+            })
+            .collect();
+        let cached: Vec<Option<Arc<(String, String)>>> = keys
+            .iter()
+            .map(|k| cache.as_ref().and_then(|c| c.get(k)))
+            .collect();
+        if cached.iter().all(Option::is_some) {
+            return Ok(cached
+                .into_iter()
+                .flatten()
+                .map(|hit| {
+                    Ok(Rendered {
+                        html: hit.0.clone(),
+                        text: hit.1.clone(),
+                        reads: Vec::new(),
+                    })
+                })
+                .collect());
+        }
         self.off_workers(move |host| {
             let cap = host.limits.html_bytes;
             Ok(jobs
                 .into_iter()
-                .map(|job| {
+                .zip(keys.into_iter().zip(cached))
+                .map(|(job, (key, hit))| {
+                    if let Some(hit) = hit {
+                        return Ok(Rendered {
+                            html: hit.0.clone(),
+                            text: hit.1.clone(),
+                            reads: Vec::new(),
+                        });
+                    }
                     let r = host.render(
                         &job.plugin,
                         &job.block,
@@ -727,10 +789,11 @@ impl Runner {
                         &job.context,
                         content.clone(),
                     )?;
-                    match sanitize(&r.html, cap) {
-                        Some(html) => Ok(Rendered { html, ..r }),
-                        None => Err(Error::OutputTooLarge(cap)),
+                    let html = sanitize(&r.html, cap).ok_or(Error::OutputTooLarge(cap))?;
+                    if let Some(cache) = cache.as_ref().filter(|_| r.reads.is_empty()) {
+                        cache.insert(key, Arc::new((html.clone(), r.text.clone())));
                     }
+                    Ok(Rendered { html, ..r })
                 })
                 .collect())
         })

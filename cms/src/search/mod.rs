@@ -31,6 +31,8 @@ use crate::principal::Principal;
 use crate::schema::Registry;
 use crate::storage::Store;
 
+/// How long the follower waits after a local commit wakes it before reading the outbox.
+const COALESCE: std::time::Duration = std::time::Duration::from_millis(20);
 /// Errors of search, each with one HTTP meaning (mapped by `http/`).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -247,11 +249,16 @@ impl Search {
             loop {
                 match search.follow_once().await {
                     Ok(0) => {
-                        let _ = tokio::time::timeout(
+                        let woken = tokio::time::timeout(
                             search.inner.options.poll,
                             search.inner.wake.notified(),
                         )
                         .await;
+                        if woken.is_ok() {
+                            // Let the request that committed answer first, and gather the
+                            // writes that follow it into the same index commit.
+                            tokio::time::sleep(COALESCE).await;
+                        }
                     }
                     Ok(_) => {}
                     Err(e) => {
