@@ -33,7 +33,7 @@ pub(super) struct Revision {
 }
 
 /// Actions that change what anonymous readers get of an item (what `get-content` reads).
-const PUBLIC_CHANGES: [&str; 7] = [
+pub(super) const PUBLIC_CHANGES: [&str; 7] = [
     "published",
     "unpublished",
     "archived",
@@ -45,7 +45,7 @@ const PUBLIC_CHANGES: [&str; 7] = [
 
 /// The statements of a write's transaction, each run only when its list is not empty (every
 /// statement costs parsing and planning even when it loops over nothing).
-const COMMIT_PARTS: [(&str, &str); 17] = [
+const COMMIT_PARTS: [(&str, &str); 16] = [
     (
         "checks",
         "FOR $c IN $checks { IF (type::record('item', $c.id).version ?? 0) != $c.expect { THROW 'cms:stale:' + $c.id; }; };",
@@ -97,10 +97,6 @@ const COMMIT_PARTS: [(&str, &str); 17] = [
     (
         "pput",
         "FOR $p IN $pput { UPSERT type::record('plugin_read', $p.key) CONTENT $p.row RETURN NONE; };",
-    ),
-    (
-        "notify",
-        "FOR $u IN $notify { FOR $r IN (SELECT VALUE reader FROM plugin_read WHERE read = $u) { UPSERT type::record('rerender', $r) CONTENT { uid: $r } RETURN NONE; }; };",
     ),
     (
         "rput",
@@ -155,7 +151,7 @@ impl Content {
         let mut revisions = Vec::new();
         let mut audits = Vec::new();
         let mut events = Vec::new();
-        let (mut pdel, mut pput, mut notify) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut pdel, mut pput, mut woke) = (Vec::new(), Vec::new(), false);
         let (mut rput, mut rdel) = (Vec::new(), Vec::new());
         for change in changes {
             let doc = &change.doc;
@@ -177,10 +173,10 @@ impl Content {
                         "row": {"read": read, "reader": doc.uid, "locale": locale}}));
                 }
             }
-            // What other items' plugin blocks read of this one changed: re-render them (a
-            // re-render itself does not propagate, so blocks reading each other cannot loop).
+            // What other items' plugin blocks read of this one changed: the re-renderer follows
+            // the outbox to find them (`plugin_blocks::queue_readers_of_changes`).
             if PUBLIC_CHANGES.contains(&change.action) {
-                notify.push(doc.uid.clone());
+                woke = true;
             }
             if change.effects.enqueue {
                 rput.push(doc.uid.clone());
@@ -244,11 +240,9 @@ impl Content {
         let vars = json!({
             "checks": checks, "items": items, "wdel": wdel, "ddel": ddel, "wput": wput,
             "dput": dput, "dlput": dlput, "sdel": sdel, "sput": sput, "revisions": revisions, "audits": audits, "events": events,
-            "k": events.len(), "pdel": pdel, "pput": pput, "notify": notify, "rput": rput,
-            "rdel": rdel,
+            "k": events.len(), "pdel": pdel, "pput": pput, "rput": rput, "rdel": rdel,
         });
-        let queued = !vars["rput"].as_array().is_none_or(Vec::is_empty)
-            || !vars["notify"].as_array().is_none_or(Vec::is_empty);
+        let queued = woke || !vars["rput"].as_array().is_none_or(Vec::is_empty);
         let result = self.inner.store.run(&commit_sql(&vars), vars).await;
         // Whatever happened, cached responses may now be stale: drop them (exact, see cache.rs).
         self.inner.cache.invalidate();

@@ -408,8 +408,81 @@ impl Content {
         self.inner.rerender.notified().await;
     }
 
-    /// Re-render the snapshots of up to `limit` queued items; how many items were looked at.
+    /// Queue, from the outbox events after the re-renderer's cursor, the snapshots that read
+    /// (through `get-content`) an item whose public view those events changed, and move the
+    /// cursor, in one transaction: nothing is lost or queued twice by a crash in between. A
+    /// re-render (`item.rerendered`) is not such a change, so blocks that read each other
+    /// cannot loop. Off the write path: a publish pays nothing for it.
+    async fn queue_readers_of_changes(&self, limit: usize) -> Result<usize, Error> {
+        let mut outcome = self
+            .inner
+            .store
+            .run("RETURN meta:rerender.seq;", Value::Null)
+            .await?;
+        let cursor = match outcome.take(0).ok().and_then(|v| v.as_u64()) {
+            Some(seq) => seq,
+            None => {
+                // First start: nothing before now was read by a rendered block of this node's
+                // making that is not queued already (imports and upgrades queue themselves).
+                let head = self.outbox_head().await?;
+                self.set_rerender_cursor(head).await?;
+                head
+            }
+        };
+        let events = self.outbox_after(cursor, limit).await?;
+        let Some(last) = events.last().map(|e| e.seq) else {
+            return Ok(0);
+        };
+        let changed: BTreeSet<&str> = events
+            .iter()
+            .filter(|e| {
+                e.kind
+                    .strip_prefix("item.")
+                    .is_some_and(|k| super::commit::PUBLIC_CHANGES.contains(&k))
+            })
+            .map(|e| e.uid.as_str())
+            .collect();
+        let outcome = self
+            .inner
+            .store
+            .run(
+                "BEGIN TRANSACTION; \
+                 FOR $r IN (SELECT VALUE reader FROM plugin_read WHERE read INSIDE $changed) { \
+                   UPSERT type::record('rerender', $r) CONTENT { uid: $r } RETURN NONE; }; \
+                 UPSERT meta:rerender SET seq = $last RETURN NONE; \
+                 COMMIT TRANSACTION;",
+                json!({ "changed": changed, "last": last }),
+            )
+            .await?;
+        if let Some(e) = outcome.first_error() {
+            return Err(Error::Storage(format!("{e:?}")));
+        }
+        Ok(events.len())
+    }
+
+    async fn set_rerender_cursor(&self, seq: u64) -> Result<(), Error> {
+        let outcome = self
+            .inner
+            .store
+            .run(
+                "UPSERT meta:rerender SET seq = $seq RETURN NONE;",
+                json!({ "seq": seq }),
+            )
+            .await?;
+        match outcome.first_error() {
+            Some(e) => Err(Error::Storage(format!("{e:?}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Re-render the snapshots of up to `limit` queued items (after queueing the readers of
+    /// changed items from the outbox); how many items and events were looked at.
     pub async fn rerender_pending(&self, limit: usize) -> Result<usize, Error> {
+        let events = self.queue_readers_of_changes(limit).await?;
+        Ok(events + self.rerender_queued_items(limit).await?)
+    }
+
+    async fn rerender_queued_items(&self, limit: usize) -> Result<usize, Error> {
         let mut outcome = self
             .inner
             .store

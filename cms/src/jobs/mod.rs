@@ -26,18 +26,24 @@ pub fn spawn_scheduler(content: Content, tick: Duration) -> tokio::task::JoinHan
 /// Items re-rendered per pass.
 const RERENDER_BATCH: usize = 50;
 
-/// Re-render queued snapshots when woken by a commit that queued some, and every `poll`
-/// (queued by another node, or left by a write conflict), until aborted.
+/// Re-render queued snapshots, and queue those that read content the outbox says changed,
+/// when woken by a commit that may have queued some, and every `poll` (other nodes' writes, or
+/// an item left queued by a write conflict), until aborted.
 pub fn spawn_rerenderer(content: Content, poll: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             match content.rerender_pending(RERENDER_BATCH).await {
-                Ok(n) if n == RERENDER_BATCH => continue,
-                Ok(0) => {}
-                Ok(n) => tracing::info!(items = n, "plugin blocks re-rendered"),
+                Ok(n) if n >= RERENDER_BATCH => continue,
+                Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "re-rendering plugin blocks failed"),
             }
-            let _ = tokio::time::timeout(poll, content.rerender_queued()).await;
+            if tokio::time::timeout(poll, content.rerender_queued())
+                .await
+                .is_ok()
+            {
+                // Woken by a commit: let its request answer before this takes the core.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
         }
     })
 }
