@@ -479,6 +479,24 @@ async fn user_add(
     Ok(())
 }
 
+/// The `data` of an API answer; an error answer fails with `what`, its status, code and message.
+async fn api_data(resp: reqwest::Response, what: &str) -> Result<serde_json::Value> {
+    let status = resp.status();
+    let json: serde_json::Value = if status == reqwest::StatusCode::NO_CONTENT {
+        serde_json::Value::Null
+    } else {
+        resp.json().await.context("reading the answer")?
+    };
+    if !status.is_success() {
+        bail!(
+            "{what} ({status}, {}): {}",
+            json["error"]["code"].as_str().unwrap_or_default(),
+            json["error"]["message"].as_str().unwrap_or_default()
+        );
+    }
+    Ok(json.get("data").cloned().unwrap_or_default())
+}
+
 /// The manifest beside a component, or in the current directory.
 fn find_manifest(file: &Path, given: Option<PathBuf>) -> Result<PathBuf> {
     if let Some(m) = given {
@@ -534,16 +552,7 @@ async fn plugin_add(
             .send()
             .await
             .with_context(|| format!("calling {url} (no server running? use --offline)"))?;
-        let status = resp.status();
-        let json: serde_json::Value = resp.json().await.context("reading the answer")?;
-        if !status.is_success() {
-            bail!(
-                "plugin not installed ({status}, {}): {}",
-                json["error"]["code"].as_str().unwrap_or_default(),
-                json["error"]["message"].as_str().unwrap_or_default()
-            );
-        }
-        json.get("data").cloned().unwrap_or_default()
+        api_data(resp, "plugin not installed").await?
     };
     let blocks: Vec<&str> = plugin["blocks"]
         .as_array()
@@ -596,20 +605,7 @@ async fn plugin_list_or_remove(remove: Option<(&str, bool)>, remote: &Remote) ->
             .send()
             .await
             .with_context(|| format!("calling {base} (no server running? use --offline)"))?;
-        let status = resp.status();
-        let json: serde_json::Value = if status == reqwest::StatusCode::NO_CONTENT {
-            serde_json::Value::Null
-        } else {
-            resp.json().await.context("reading the answer")?
-        };
-        if !status.is_success() {
-            bail!(
-                "{} ({status}): {}",
-                json["error"]["code"].as_str().unwrap_or_default(),
-                json["error"]["message"].as_str().unwrap_or_default()
-            );
-        }
-        json.get("data").cloned().unwrap_or_default()
+        api_data(resp, "refused").await?
     };
     match remove {
         Some((id, _)) => println!("removed {id}"),

@@ -21,14 +21,6 @@ python3 tests/bench/gen_import.py --count "$COUNT" --bench ../shared/bench/gen_a
 TOKEN=bench-bootstrap-token-0123456789
 PORT=18180; BASE_PORT=18190
 
-start_cms() { # $1 = extra env assignments
-    env $1 CMS_SERVER__BIND=127.0.0.1:$PORT CMS_DATA__DIR="$WORK/data" CMS_AUTH__BOOTSTRAP_TOKEN=$TOKEN \
-        CMS_DEMO__LOAD_ON_EMPTY=false CMS_LOG__LEVEL=warn TOKIO_WORKER_THREADS=1 \
-        taskset -c 0 "$BIN/cms" serve --config config.toml >"$WORK/cms.log" 2>&1 &
-    CMS_PID=$!
-    for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null && return; sleep 0.1; done
-    echo "cms did not start"; cat "$WORK/cms.log"; exit 1
-}
 
 source tests/bench/wrk_row.sh
 

@@ -1,5 +1,15 @@
-# Shared by the benchmark scripts: server CPU ticks, RSS, and one wrk run as a table row.
-# Needs DURATION and CONNS.
+# Shared by the benchmark scripts: starting the server, server CPU ticks, RSS, and one wrk run
+# as a table row. Needs DURATION and CONNS; start_cms needs PORT, WORK, TOKEN and BIN.
+
+# start_cms [ENV ASSIGNMENTS] -> CMS_PID: `cms serve` pinned to core 0 with one worker thread.
+start_cms() {
+    env $1 CMS_SERVER__BIND=127.0.0.1:$PORT CMS_DATA__DIR="$WORK/data" CMS_AUTH__BOOTSTRAP_TOKEN=$TOKEN \
+        CMS_DEMO__LOAD_ON_EMPTY=false CMS_LOG__LEVEL=warn TOKIO_WORKER_THREADS=1 \
+        taskset -c 0 "$BIN/cms" serve --config config.toml >"$WORK/cms.log" 2>&1 &
+    CMS_PID=$!
+    for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null && return; sleep 0.1; done
+    echo "cms did not start"; cat "$WORK/cms.log"; exit 1
+}
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
