@@ -51,6 +51,12 @@ async fn upload(
     (status, resp.json().await.unwrap_or(Value::Null))
 }
 
+/// Upload the callout example with its own manifest, as `token`.
+async fn upload_callout(t: &TestApp, token: &str) -> (u16, Value) {
+    let manifest = manifest("examples/callout", "callout");
+    upload(t, token, component("callout"), &manifest, &[]).await
+}
+
 /// Install `plugins/<dir>` as `id` (asserts success).
 async fn install(t: &TestApp, dir: &str, package: &str, id: &str, grants: &[&str]) -> Value {
     let (status, body) = upload(
@@ -189,34 +195,13 @@ async fn upload_checks_list_show_try_and_remove() {
 
     // Only admins install; anonymous callers are asked to sign in.
     let editor = t.user_session("editor@example.org", "editor").await;
-    let (status, _) = upload(
-        &t,
-        &editor,
-        callout.clone(),
-        &manifest("examples/callout", "callout"),
-        &[],
-    )
-    .await;
+    let (status, _) = upload_callout(&t, &editor).await;
     assert_eq!(status, 403);
-    let (status, _) = upload(
-        &t,
-        "",
-        callout.clone(),
-        &manifest("examples/callout", "callout"),
-        &[],
-    )
-    .await;
+    let (status, _) = upload_callout(&t, "").await;
     assert_eq!(status, 401);
 
     // Installed: 201, then 200 for the same id again.
-    let (status, body) = upload(
-        &t,
-        &t.app.token,
-        callout.clone(),
-        &manifest("examples/callout", "callout"),
-        &[],
-    )
-    .await;
+    let (status, body) = upload_callout(&t, &t.app.token).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["data"]["id"], "callout");
     assert_eq!(body["data"]["wit_version"], "0.1.0");
@@ -225,14 +210,7 @@ async fn upload_checks_list_show_try_and_remove() {
         body["data"]["blocks"][0]["props_schema"]["required"],
         json!(["body"])
     );
-    let (status, _) = upload(
-        &t,
-        &t.app.token,
-        callout.clone(),
-        &manifest("examples/callout", "callout"),
-        &[],
-    )
-    .await;
+    let (status, _) = upload_callout(&t, &t.app.token).await;
     assert_eq!(status, 200);
     let nosy = install(&t, "fixtures/nosy", "nosy", "nosy", &["get-content"]).await;
     assert_eq!(nosy["capabilities"], json!(["get-content"]));

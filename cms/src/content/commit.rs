@@ -237,12 +237,12 @@ impl Content {
                 }));
             }
         }
+        let queued = woke || !rput.is_empty();
         let vars = json!({
             "checks": checks, "items": items, "wdel": wdel, "ddel": ddel, "wput": wput,
             "dput": dput, "dlput": dlput, "sdel": sdel, "sput": sput, "revisions": revisions, "audits": audits, "events": events,
             "k": events.len(), "pdel": pdel, "pput": pput, "rput": rput, "rdel": rdel,
         });
-        let queued = woke || !vars["rput"].as_array().is_none_or(Vec::is_empty);
         let result = self.inner.store.run(&commit_sql(&vars), vars).await;
         // Whatever happened, cached responses may now be stale: drop them (exact, see cache.rs).
         self.inner.cache.invalidate();

@@ -29,10 +29,19 @@ pub(super) struct Effects {
 /// Outcome of rendering one block, keyed by its type and props.
 #[derive(Debug, Clone)]
 struct Outcome {
-    html: Option<String>,
-    text: Option<String>,
-    error: Option<(String, String)>,
+    /// The sanitized HTML and the plain text, or why there are none (code, message).
+    rendered: Result<(String, String), (String, String)>,
+    /// Items read through `get-content`.
     reads: Vec<String>,
+}
+
+impl Outcome {
+    fn failed(code: &str, message: impl Into<String>) -> Outcome {
+        Outcome {
+            rendered: Err((code.to_owned(), message.into())),
+            reads: Vec::new(),
+        }
+    }
 }
 
 /// Renders of the plugin blocks of some fields: `type \u{1f} props` -> outcome.
@@ -43,20 +52,33 @@ fn render_key(block_type: &str, props: &Value) -> String {
     format!("{block_type}\u{1f}{props}")
 }
 
-/// The plugin blocks of `fields`: (path, block) for each, in field order.
-fn plugin_blocks<'a>(ct: &ContentType, fields: &'a Fields) -> Vec<(String, &'a Value)> {
+/// A plugin block of some fields.
+struct PluginBlock<'a> {
+    /// `fields.<name>[<i>]`.
+    path: String,
+    /// `plugin:<plugin>/<block>`.
+    block_type: &'a str,
+    /// The plugin's id.
+    plugin: &'a str,
+    block: &'a Value,
+}
+
+/// The plugin blocks of `fields`, in field order.
+fn plugin_blocks<'a>(ct: &ContentType, fields: &'a Fields) -> Vec<PluginBlock<'a>> {
     let mut out = Vec::new();
     for field in ct.fields.iter().filter(|f| f.kind == FieldKind::Blocks) {
         let Some(blocks) = fields.get(&field.name).and_then(Value::as_array) else {
             continue;
         };
         for (i, block) in blocks.iter().enumerate() {
-            if block
-                .get("type")
-                .and_then(Value::as_str)
-                .is_some_and(|t| plugin_block_type(t).is_some())
-            {
-                out.push((format!("fields.{}[{i}]", field.name), block));
+            let block_type = block.get("type").and_then(Value::as_str).unwrap_or("");
+            if let Some((plugin, _)) = plugin_block_type(block_type) {
+                out.push(PluginBlock {
+                    path: format!("fields.{}[{i}]", field.name),
+                    block_type,
+                    plugin,
+                    block,
+                });
             }
         }
     }
@@ -67,15 +89,11 @@ fn plugin_blocks<'a>(ct: &ContentType, fields: &'a Fields) -> Vec<(String, &'a V
 pub(super) fn plugins_used(ct: &ContentType, doc: &ItemDoc) -> Vec<String> {
     let mut ids = BTreeSet::new();
     let mut add = |fields: &Fields| {
-        for (_, block) in plugin_blocks(ct, fields) {
-            if let Some((plugin, _)) = block
-                .get("type")
-                .and_then(Value::as_str)
-                .and_then(plugin_block_type)
-            {
-                ids.insert(plugin.to_owned());
-            }
-        }
+        ids.extend(
+            plugin_blocks(ct, fields)
+                .into_iter()
+                .map(|b| b.plugin.to_owned()),
+        );
     };
     add(&doc.shared);
     for l in doc.locales.values() {
@@ -100,6 +118,18 @@ fn pointer_path(pointer: &str) -> String {
         }
     }
     out
+}
+
+/// A plugin's field errors as the API's, under `prefix` (the props' path).
+fn field_errors(
+    prefix: &str,
+    errors: Vec<plugins::FieldError>,
+) -> impl Iterator<Item = FieldError> {
+    errors.into_iter().map(move |e| FieldError {
+        path: format!("{prefix}{}", pointer_path(&e.path)),
+        code: e.code,
+        message: e.message,
+    })
 }
 
 /// `get-content` for plugins: the delivery JSON of a public published item, as an anonymous
@@ -129,9 +159,7 @@ impl ContentSource for PublicReader {
     }
 }
 
-fn plugin_error(e: &plugins::Error) -> (String, String) {
-    (e.code().to_owned(), e.to_string())
-}
+const NOT_RENDERED: &str = "the block was not rendered";
 
 impl Content {
     /// Install the plugin registry (done once by `app.rs`).
@@ -195,8 +223,13 @@ impl Content {
         fields: &Fields,
     ) -> Result<(), Error> {
         let mut errors = Vec::new();
-        for (path, block) in plugin_blocks(ct, fields) {
-            let block_type = block.get("type").and_then(Value::as_str).unwrap_or("");
+        for PluginBlock {
+            path,
+            block_type,
+            block,
+            ..
+        } in plugin_blocks(ct, fields)
+        {
             let (installed, name) = match self.installed_block(block_type) {
                 Ok(found) => found,
                 Err((_, message)) => {
@@ -221,11 +254,7 @@ impl Content {
                 .validate(installed.loaded.clone(), name, props)
                 .await
             {
-                Ok(found) => errors.extend(found.into_iter().map(|e| FieldError {
-                    path: format!("{path}.props{}", pointer_path(&e.path)),
-                    code: e.code,
-                    message: e.message,
-                })),
+                Ok(found) => errors.extend(field_errors(&format!("{path}.props"), found)),
                 Err(e) => errors.push(FieldError::new(path, e.code(), e.to_string())),
             }
         }
@@ -251,12 +280,11 @@ impl Content {
             site: doc.site.clone(),
         };
         let mut blocks: BTreeMap<String, (String, Value)> = BTreeMap::new();
-        for (_, block) in plugin_blocks(ct, fields) {
-            let block_type = block.get("type").and_then(Value::as_str).unwrap_or("");
-            let props = block.get("props").cloned().unwrap_or(Value::Null);
+        for b in plugin_blocks(ct, fields) {
+            let props = b.block.get("props").cloned().unwrap_or(Value::Null);
             blocks
-                .entry(render_key(block_type, &props))
-                .or_insert_with(|| (block_type.to_owned(), props));
+                .entry(render_key(b.block_type, &props))
+                .or_insert_with(|| (b.block_type.to_owned(), props));
         }
         let (keys, blocks): (Vec<String>, Vec<(String, Value)>) = blocks.into_iter().unzip();
         let outcomes = self.render_many(blocks, &context).await;
@@ -269,12 +297,6 @@ impl Content {
         blocks: Vec<(String, Value)>,
         context: &RenderContext,
     ) -> Vec<Outcome> {
-        let failed = |code: &str, message: String| Outcome {
-            html: None,
-            text: None,
-            error: Some((code.to_owned(), message)),
-            reads: Vec::new(),
-        };
         let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(blocks.len());
         let mut jobs = Vec::new();
         for (block_type, props) in blocks {
@@ -288,7 +310,7 @@ impl Content {
                         context: context.clone(),
                     });
                 }
-                Err((code, message)) => outcomes.push(Some(failed(code, message))),
+                Err((code, message)) => outcomes.push(Some(Outcome::failed(code, message))),
             }
         }
         if jobs.is_empty() {
@@ -305,10 +327,9 @@ impl Content {
         let mut rendered = match rendered {
             Ok(all) => all.into_iter(),
             Err(e) => {
-                let (code, message) = plugin_error(&e);
                 return outcomes
                     .into_iter()
-                    .map(|o| o.unwrap_or_else(|| failed(&code, message.clone())))
+                    .map(|o| o.unwrap_or_else(|| Outcome::failed(e.code(), e.to_string())))
                     .collect();
             }
         };
@@ -318,16 +339,11 @@ impl Content {
                 Some(done) => done,
                 None => match rendered.next() {
                     Some(Ok(r)) => Outcome {
-                        html: Some(r.html),
-                        text: Some(r.text),
-                        error: None,
+                        rendered: Ok((r.html, r.text)),
                         reads: r.reads.into_iter().map(|(_, id, _)| id).collect(),
                     },
-                    Some(Err(e)) => {
-                        let (code, message) = plugin_error(&e);
-                        failed(&code, message)
-                    }
-                    None => failed("plugin_error", "the block was not rendered".into()),
+                    Some(Err(e)) => Outcome::failed(e.code(), e.to_string()),
+                    None => Outcome::failed("plugin_error", NOT_RENDERED),
                 },
             })
             .collect()
@@ -345,25 +361,26 @@ impl Content {
     ) -> Result<Value, PluginAdminError> {
         require_manager(who)?;
         let registry = self.plugins().map_err(PluginAdminError::Content)?;
-        let installed = registry.get(plugin).ok_or(PluginAdminError::NotFound)?;
-        if !installed.record.blocks.iter().any(|b| b.name == block) {
-            return Err(PluginAdminError::Content(super::bad_request(
-                "unknown_block",
-                format!("the plugin `{plugin}` has no block `{block}`"),
-            )));
+        if registry.get(plugin).is_none() {
+            return Err(PluginAdminError::NotFound);
         }
+        let block_type = format!("plugin:{plugin}/{block}");
+        let (installed, block) = self
+            .installed_block(&block_type)
+            .map_err(|(code, message)| {
+                PluginAdminError::Content(super::bad_request(code, message))
+            })?;
         if !props.is_object() {
             return Err(PluginAdminError::Content(super::bad_request(
                 "invalid_props",
                 "`props` must be an object",
             )));
         }
-        let block_type = format!("plugin:{plugin}/{block}");
         self.check_locale(locale)
             .map_err(PluginAdminError::Content)?;
         let errors = registry
             .runner
-            .validate(installed.loaded.clone(), block.to_owned(), props.clone())
+            .validate(installed.loaded.clone(), block, props.clone())
             .await
             .unwrap_or_else(|e| {
                 vec![plugins::FieldError {
@@ -374,14 +391,7 @@ impl Content {
             });
         if !errors.is_empty() {
             return Err(PluginAdminError::Content(Error::Validation(
-                errors
-                    .into_iter()
-                    .map(|e| FieldError {
-                        path: format!("props{}", pointer_path(&e.path)),
-                        code: e.code,
-                        message: e.message,
-                    })
-                    .collect(),
+                field_errors("props", errors).collect(),
             )));
         }
         let context = RenderContext {
@@ -394,12 +404,7 @@ impl Content {
             .render_many(vec![(block_type.clone(), props.clone())], &context)
             .await
             .pop()
-            .unwrap_or_else(|| Outcome {
-                html: None,
-                text: None,
-                error: Some(("plugin_error".into(), "the block was not rendered".into())),
-                reads: Vec::new(),
-            });
+            .unwrap_or_else(|| Outcome::failed("plugin_error", NOT_RENDERED));
         Ok(block_json("preview", &block_type, &props, &outcome))
     }
 
@@ -725,19 +730,11 @@ pub enum PluginAdminError {
 
 /// A stored plugin block after rendering.
 fn block_json(id: &str, block_type: &str, props: &Value, outcome: &Outcome) -> Value {
-    match (&outcome.html, &outcome.error) {
-        (Some(html), None) => json!({"id": id, "type": block_type, "props": props,
-            "html": html, "text": outcome.text.clone().unwrap_or_default()}),
-        (_, error) => {
-            let (code, message) = error.clone().unwrap_or_else(|| {
-                (
-                    "plugin_error".to_owned(),
-                    "the block was not rendered".to_owned(),
-                )
-            });
-            json!({"id": id, "type": block_type, "props": props, "html": null,
-                "error": {"code": code, "message": message}})
-        }
+    match &outcome.rendered {
+        Ok((html, text)) => json!({"id": id, "type": block_type, "props": props,
+            "html": html, "text": text}),
+        Err((code, message)) => json!({"id": id, "type": block_type, "props": props,
+            "html": null, "error": {"code": code, "message": message}}),
     }
 }
 
@@ -771,15 +768,10 @@ impl Renders {
                     Some(o) => o.clone(),
                     None => {
                         missed = true;
-                        Outcome {
-                            html: None,
-                            text: None,
-                            error: Some((
-                                "plugin_not_rendered".into(),
-                                "the block is being rendered; try again shortly".into(),
-                            )),
-                            reads: Vec::new(),
-                        }
+                        Outcome::failed(
+                            "plugin_not_rendered",
+                            "the block is being rendered; try again shortly",
+                        )
                     }
                 };
                 reads.extend(outcome.reads.iter().cloned());

@@ -758,15 +758,9 @@ impl Runner {
             .collect();
         if cached.iter().all(Option::is_some) {
             return Ok(cached
-                .into_iter()
+                .iter()
                 .flatten()
-                .map(|hit| {
-                    Ok(Rendered {
-                        html: hit.0.clone(),
-                        text: hit.1.clone(),
-                        reads: Vec::new(),
-                    })
-                })
+                .map(|hit| Ok(from_cache(hit)))
                 .collect());
         }
         self.off_workers(move |host| {
@@ -776,11 +770,7 @@ impl Runner {
                 .zip(keys.into_iter().zip(cached))
                 .map(|(job, (key, hit))| {
                     if let Some(hit) = hit {
-                        return Ok(Rendered {
-                            html: hit.0.clone(),
-                            text: hit.1.clone(),
-                            reads: Vec::new(),
-                        });
+                        return Ok(from_cache(&hit));
                     }
                     let r = host.render(
                         &job.plugin,
@@ -809,6 +799,15 @@ impl Runner {
     ) -> Result<Vec<FieldError>, Error> {
         self.off_workers(move |host| host.validate(&plugin, &block, &props))
             .await
+    }
+}
+
+/// A kept render (HTML, text): it read no content.
+fn from_cache(hit: &(String, String)) -> Rendered {
+    Rendered {
+        html: hit.0.clone(),
+        text: hit.1.clone(),
+        reads: Vec::new(),
     }
 }
 
