@@ -185,7 +185,15 @@ fn word_query(layout: &Layout, lang: Lang, t: &QueryTerm, typos: bool) -> Box<dy
     Box::new(BooleanQuery::new(should))
 }
 
-fn phrase_query(layout: &Layout, fields: &[Field], terms: &[QueryTerm]) -> Box<dyn Query> {
+/// A phrase in every tier. Each tier's phrase is intersected with the reader's scope, so
+/// positions are read only for documents the reader may see: a union of phrases would check
+/// every document holding the words (other views and locales too) before the scope applies.
+fn phrase_query(
+    layout: &Layout,
+    fields: &[Field],
+    terms: &[QueryTerm],
+    scope: &Scope,
+) -> Box<dyn Query> {
     let should = fields
         .iter()
         .zip(&layout.tiers)
@@ -194,18 +202,31 @@ fn phrase_query(layout: &Layout, fields: &[Field], terms: &[QueryTerm]) -> Box<d
                 .iter()
                 .map(|t| Term::from_field_text(*field, &t.term))
                 .collect();
-            let q: Box<dyn Query> =
-                Box::new(BoostQuery::new(Box::new(PhraseQuery::new(terms)), *boost));
+            let mut clauses = scope();
+            clauses.push((
+                Occur::Must,
+                Box::new(BoostQuery::new(Box::new(PhraseQuery::new(terms)), *boost)),
+            ));
+            let q: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
             (Occur::Should, q)
         })
         .collect();
     Box::new(BooleanQuery::new(should))
 }
 
-fn part_query(layout: &Layout, lang: Lang, part: &Part, typos: bool) -> Box<dyn Query> {
+/// Builds the filter clauses of the reader's scope (`scope_clauses`).
+type Scope<'a> = dyn Fn() -> Vec<(Occur, Box<dyn Query>)> + 'a;
+
+fn part_query(
+    layout: &Layout,
+    lang: Lang,
+    part: &Part,
+    typos: bool,
+    scope: &Scope,
+) -> Box<dyn Query> {
     match part {
         Part::Term(t) => word_query(layout, lang, t, typos),
-        Part::Phrase(ts) => phrase_query(layout, layout.text_fields(lang), ts),
+        Part::Phrase(ts) => phrase_query(layout, layout.text_fields(lang), ts, scope),
     }
 }
 
@@ -216,12 +237,13 @@ fn text_query(
     parts: &[Part],
     all: bool,
     typos: bool,
+    scope: &Scope,
 ) -> Box<dyn Query> {
     let occur = if all { Occur::Must } else { Occur::Should };
     Box::new(BooleanQuery::new(
         parts
             .iter()
-            .map(|p| (occur, part_query(layout, lang, p, typos)))
+            .map(|p| (occur, part_query(layout, lang, p, typos, scope)))
             .collect(),
     ))
 }
@@ -258,7 +280,10 @@ pub fn run(
     let scope = || scope_clauses(layout, request, who);
     let run = |all: bool, typos: bool| {
         let mut clauses = scope();
-        clauses.push((Occur::Must, text_query(layout, lang, &parts, all, typos)));
+        clauses.push((
+            Occur::Must,
+            text_query(layout, lang, &parts, all, typos, &scope),
+        ));
         execute(&searcher, layout, &BooleanQuery::new(clauses), request)
     };
     // The words as typed; then with typo matches (scored below exact ones) when they find
