@@ -49,7 +49,7 @@ impl Lang {
     /// (exact word forms and typos of them are found without a second field and pass).
     pub fn index_analyzer(self) -> TextAnalyzer {
         match self {
-            Lang::English => self.raw_builder().filter_dynamic(StemAndKeep).build(),
+            Lang::English => self.raw_builder().filter(StemAndKeep).build(),
             Lang::Welsh => self.raw_builder().build(),
         }
     }
@@ -57,7 +57,7 @@ impl Lang {
     /// The full analyzer: words, folding, co-operative normalization, stemming (English).
     pub fn analyzer(self) -> TextAnalyzer {
         match self {
-            Lang::English => self.raw_builder().filter_dynamic(cached_stemmer()).build(),
+            Lang::English => self.raw_builder().filter(cached_stemmer()).build(),
             Lang::Welsh => self.raw_builder().build(),
         }
     }
@@ -68,13 +68,13 @@ impl Lang {
         self.raw_builder().build()
     }
 
-    fn raw_builder(self) -> tantivy::tokenizer::TextAnalyzerBuilder {
+    /// The chain with static dispatch: this runs for every word indexed.
+    fn raw_builder(self) -> tantivy::tokenizer::TextAnalyzerBuilder<impl Tokenizer> {
         TextAnalyzer::builder(WordTokenizer::default())
             .filter(RemoveLongFilter::limit(48))
             .filter(LowerCaser)
             .filter(AsciiFoldingFilter)
             .filter(coop_filter(self))
-            .dynamic()
     }
 }
 

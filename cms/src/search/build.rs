@@ -113,34 +113,107 @@ pub(super) async fn open_current(
     Ok(index)
 }
 
-/// Rows of `table` in pages: the keys are listed first (for the progress bar and the page
-/// bounds), then each page is read as one bounded key range. A range scan with only a lower
-/// bound, or `START`, reads the rest of the table for every page in SurrealDB 3.3.
+/// The characters keys are split on, in byte order. Keys are `<ulid>.<locale>`; a key with
+/// other characters still falls into exactly one range, only the split is coarser there.
+const SPLIT: &[u8] = b"-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+
+/// A half-open range of record keys `[lo, hi)` (None: unbounded), and the prefix its keys
+/// share when it can be split further by appending a character of `SPLIT`.
+#[derive(Debug, Clone, PartialEq)]
+struct KeyRange {
+    lo: Option<String>,
+    hi: Option<String>,
+    prefix: Option<String>,
+}
+
+impl KeyRange {
+    /// The record range of `table` in SurrealQL (bounds are built from `SPLIT` only).
+    fn target(&self, table: &str) -> String {
+        match (&self.lo, &self.hi) {
+            (None, None) => table.to_owned(),
+            (Some(lo), None) => format!("{table}:⟨{lo}⟩.."),
+            (None, Some(hi)) => format!("{table}:..⟨{hi}⟩"),
+            (Some(lo), Some(hi)) => format!("{table}:⟨{lo}⟩..⟨{hi}⟩"),
+        }
+    }
+
+    /// The ranges that cover this one, whose keys all start with `prefix`: one per next
+    /// character of `SPLIT` (`[prefix+c, prefix+(c+1))`, splittable again), and the gaps
+    /// between them and at both ends, which hold only keys with other characters there (read
+    /// as they are, however many).
+    fn split(&self, prefix: &str) -> Vec<KeyRange> {
+        let bound = |c: u8| format!("{prefix}{}", c as char);
+        let gap = |lo: Option<String>, hi: Option<String>| KeyRange {
+            lo,
+            hi,
+            prefix: None,
+        };
+        let mut ranges = Vec::new();
+        let mut lo = self.lo.clone();
+        for &c in SPLIT {
+            ranges.push(gap(lo, Some(bound(c))));
+            ranges.push(KeyRange {
+                lo: Some(bound(c)),
+                hi: Some(bound(c + 1)),
+                prefix: Some(bound(c)),
+            });
+            lo = Some(bound(c + 1));
+        }
+        ranges.push(gap(lo, self.hi.clone()));
+        // Adjacent characters leave empty gaps ([prefix+'1', prefix+'1')).
+        ranges.retain(|r| r.prefix.is_some() || r.lo.is_none() || r.lo != r.hi);
+        ranges
+    }
+}
+
+/// Rows of `table` in pages of about `chunk` rows without listing the keys: SurrealDB 3.3
+/// counts the keys of a bounded range without reading the records, but reads whole records
+/// to list keys, and a range with only a lower bound (or `START`, or `LIMIT`) reads the
+/// rest of the table for every page. So a range with more than `chunk` keys is cut at the
+/// next character of its keys' shared prefix, its parts counted in one query, until each
+/// part is small enough to be read as one page.
 struct Pages {
     table: &'static str,
-    keys: Vec<String>,
-    at: usize,
+    chunk: usize,
+    /// Ranges still to read, last first, with their key counts once known.
+    todo: Vec<(KeyRange, Option<u64>)>,
     /// `, fields.<f>[*].html` per blocks field: rendered HTML is half a row and never indexed.
     omit: String,
 }
 
+/// Adjacent ranges joined while their keys together fit in a page (a joined range is not
+/// split again); a range with more keys than that stays alone, to be split.
+fn coalesce(parts: Vec<(KeyRange, u64)>, chunk: u64) -> Vec<(KeyRange, u64)> {
+    let mut out: Vec<(KeyRange, u64)> = Vec::new();
+    let mut open = false;
+    for (range, n) in parts {
+        match out.last_mut() {
+            Some((last, m)) if open && n <= chunk && *m + n <= chunk => {
+                last.hi = range.hi;
+                last.prefix = None;
+                *m += n;
+            }
+            _ => {
+                open = n <= chunk;
+                out.push((range, n));
+            }
+        }
+    }
+    out
+}
+
+fn rows_error(e: crate::storage::StatementError) -> Error {
+    Error::Storage(format!("{e:?}"))
+}
+
 impl Pages {
-    async fn list(store: &Store, schemas: &Registry, table: &'static str) -> Result<Pages, Error> {
-        let mut outcome = store
-            .run(
-                &format!("SELECT VALUE record::id(id) FROM {table};"),
-                Value::Null,
-            )
-            .await?;
-        let keys = outcome
-            .rows(0)
-            .map_err(|e| Error::Storage(format!("{e:?}")))?
-            .into_iter()
-            .filter_map(|v| match v {
-                Value::String(s) => Some(s),
-                _ => None,
-            })
-            .collect();
+    /// The pages of `table` and its key count (for the progress bar).
+    async fn list(
+        store: &Store,
+        schemas: &Registry,
+        table: &'static str,
+        chunk: usize,
+    ) -> Result<(Pages, u64), Error> {
         let mut omit = String::new();
         let blocks: std::collections::BTreeSet<&str> = schemas
             .types()
@@ -152,49 +225,77 @@ impl Pages {
         for name in blocks {
             omit.push_str(&format!(", fields.{name}[*].html"));
         }
-        Ok(Pages {
+        let whole = KeyRange {
+            lo: None,
+            hi: None,
+            prefix: Some(String::new()),
+        };
+        let total = Pages::count(store, table, std::slice::from_ref(&whole)).await?[0];
+        let pages = Pages {
             table,
-            keys,
-            at: 0,
+            chunk,
+            todo: vec![(whole, Some(total))],
             omit,
-        })
+        };
+        Ok((pages, total))
     }
 
-    /// The next page (rows added since the listing inside its bounds included), empty at the
-    /// end.
+    /// The number of keys in each of `ranges`, in one query.
+    async fn count(store: &Store, table: &str, ranges: &[KeyRange]) -> Result<Vec<u64>, Error> {
+        let sql: String = ranges
+            .iter()
+            .map(|r| format!("SELECT count() FROM {} GROUP ALL;", r.target(table)))
+            .collect();
+        let mut outcome = store.run(&sql, Value::Null).await?;
+        (0..ranges.len())
+            .map(|i| {
+                let rows = outcome.rows(i).map_err(rows_error)?;
+                Ok(rows
+                    .first()
+                    .and_then(|r| r.get("count"))
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0))
+            })
+            .collect()
+    }
+
+    /// The next page (rows added since the count included), empty at the end.
     async fn next(&mut self, store: &Store) -> Result<Vec<Value>, Error> {
-        let Some(chunk) = self
-            .keys
-            .get(self.at..(self.at + CHUNK).min(self.keys.len()))
-        else {
-            return Ok(Vec::new());
-        };
-        let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
-            return Ok(Vec::new());
-        };
-        self.at += chunk.len();
-        // Keys are `<ulid>.<locale>`; anything else could not be quoted safely.
-        for key in [first, last] {
-            if !key
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        while let Some((range, count)) = self.todo.pop() {
+            let count = match count {
+                Some(n) => n,
+                None => Pages::count(store, self.table, std::slice::from_ref(&range)).await?[0],
+            };
+            if count == 0 {
+                continue;
+            }
+            if let Some(prefix) = &range.prefix
+                && count > self.chunk as u64
+                && prefix.len() < 256
             {
-                return Err(Error::Storage(format!(
-                    "unexpected key {key:?} in table {}",
-                    self.table
-                )));
+                let parts = range.split(prefix);
+                let counts = Pages::count(store, self.table, &parts).await?;
+                let parts = coalesce(parts.into_iter().zip(counts).collect(), self.chunk as u64);
+                self.todo
+                    .extend(parts.into_iter().map(|(r, n)| (r, Some(n))).rev());
+                continue;
+            }
+            let mut outcome = store
+                .run(
+                    &format!(
+                        "SELECT * OMIT id{} FROM {};",
+                        self.omit,
+                        range.target(self.table)
+                    ),
+                    Value::Null,
+                )
+                .await?;
+            let rows = outcome.rows(0).map_err(rows_error)?;
+            if !rows.is_empty() {
+                return Ok(rows);
             }
         }
-        let (table, omit) = (self.table, &self.omit);
-        let mut outcome = store
-            .run(
-                &format!("SELECT * OMIT id{omit} FROM {table}:⟨{first}⟩..=⟨{last}⟩;"),
-                Value::Null,
-            )
-            .await?;
-        outcome
-            .rows(0)
-            .map_err(|e| Error::Storage(format!("{e:?}")))
+        Ok(Vec::new())
     }
 }
 
@@ -212,12 +313,13 @@ async fn fill(
     joined(tokio::task::spawn_blocking(move || index2.start_build()).await)?;
     let cursor = head(store).await?;
     let (working, delivery) = tokio::join!(
-        Pages::list(store, schemas, "working"),
-        Pages::list(store, schemas, "delivery")
+        Pages::list(store, schemas, "working", CHUNK),
+        Pages::list(store, schemas, "delivery", CHUNK)
     );
-    let mut tables = [working?, delivery?];
-    let total = tables.iter().map(|p| p.keys.len() as u64).sum();
-    let keys_s = started.elapsed().as_secs_f64();
+    let ((working, w), (delivery, d)) = (working?, delivery?);
+    let total = w + d;
+    let mut tables = [working, delivery];
+    let count_s = started.elapsed().as_secs_f64();
     let (mut read_s, mut wait_s) = (0.0, 0.0);
     let mut done = 0u64;
     progress(0, total);
@@ -268,7 +370,7 @@ async fn fill(
     tracing::info!(
         rows = done,
         segments = index.segments(),
-        keys_s,
+        count_s,
         read_s,
         wait_s,
         commit_s,
@@ -383,5 +485,64 @@ impl Search {
             make_current(root, name)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn pages_cover_every_key_once_without_listing_the_keys() {
+        let store = Store::open(&crate::storage::StoreOptions {
+            url: "mem://".into(),
+            namespace: "cms".into(),
+            database: "cms".into(),
+            block_cache_bytes: 8 << 20,
+            memtable_bytes: 8 << 20,
+            username: String::new(),
+            password: String::new(),
+        })
+        .await
+        .unwrap();
+        // ULID-like keys with locales (several share a prefix for many characters), plus keys
+        // outside the split alphabet, which must still be read exactly once.
+        let mut keys: Vec<String> = (0..700u32)
+            .map(|i| {
+                format!(
+                    "01J{:05}ABCDEFGHJKMNPQRSTV.{}",
+                    i * 7919 % 100_000,
+                    ["en", "cy"][i as usize % 2]
+                )
+            })
+            .collect();
+        keys.extend(["~tilde", "!bang", "Ünïcode", "01J", "zzz"].map(String::from));
+        store
+            .run(
+                "FOR $k IN $keys { CREATE type::record('working', $k) SET k = $k RETURN NONE; };",
+                serde_json::json!({ "keys": keys }),
+            )
+            .await
+            .unwrap();
+        let schemas = Registry::from_sources(&[]).unwrap();
+        let (mut pages, total) = Pages::list(&store, &schemas, "working", 40).await.unwrap();
+        assert_eq!(total, keys.len() as u64);
+        let mut seen = Vec::new();
+        let mut sizes = Vec::new();
+        loop {
+            let rows = pages.next(&store).await.unwrap();
+            if rows.is_empty() {
+                break;
+            }
+            sizes.push(rows.len());
+            seen.extend(rows.iter().map(|r| r["k"].as_str().unwrap().to_owned()));
+        }
+        let mut expected = keys.clone();
+        expected.sort();
+        seen.sort();
+        assert_eq!(seen, expected, "every key exactly once");
+        assert!(sizes.len() >= keys.len() / 40, "pages: {sizes:?}");
+        assert!(sizes.iter().all(|n| *n <= 40), "pages: {sizes:?}");
     }
 }
