@@ -5,8 +5,7 @@ use std::collections::BTreeSet;
 
 use sha2::{Digest, Sha256};
 use tantivy::schema::{
-    FAST, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
-    TextFieldIndexing, TextOptions,
+    FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
 use super::analyzer::{ANALYZER_VERSION, Lang};
@@ -62,16 +61,19 @@ impl Layout {
             .into_iter()
             .collect();
         let mut b = Schema::builder();
-        let key = b.add_text_field("key", STRING | STORED);
+        // Only what queries and deletes look up is indexed: every indexed field with a term
+        // in a segment costs that segment a term dictionary (an FST builder's table, about
+        // 1 MB to set up), and the follower writes a small segment per commit.
+        let key = b.add_text_field("key", STORED);
         let uid = b.add_text_field("uid", STRING | STORED);
         let ctype = b.add_text_field("ctype", STRING | STORED);
-        let site = b.add_text_field("site", STRING | STORED);
+        let site = b.add_text_field("site", STORED);
         let scope = b.add_text_field("scope", STRING);
-        let locale = b.add_text_field("locale", STRING | STORED);
-        let view = b.add_text_field("view", STRING | STORED);
+        let locale = b.add_text_field("locale", STORED);
+        let view = b.add_text_field("view", STORED);
         let access = b.add_text_field("access", STRING);
-        let state = b.add_text_field("state", STRING | STORED);
-        let revision = b.add_u64_field("revision", INDEXED | STORED | FAST);
+        let state = b.add_text_field("state", STORED);
+        let revision = b.add_u64_field("revision", STORED);
         let slug = b.add_text_field("slug", STORED);
         let title = b.add_text_field("title", STORED);
         let body = b.add_text_field("body", STORED);
