@@ -468,20 +468,6 @@ async fn more_looping_renders_than_the_pool_holds_wait_their_turn_off_the_async_
     assert_eq!(ok.html, "ok");
 }
 
-async fn store_at(url: &str) -> crate::storage::Store {
-    crate::storage::Store::open(&crate::storage::StoreOptions {
-        url: url.into(),
-        namespace: "cms".into(),
-        database: "cms".into(),
-        block_cache_bytes: 8 << 20,
-        memtable_bytes: 8 << 20,
-        username: String::new(),
-        password: String::new(),
-    })
-    .await
-    .unwrap()
-}
-
 #[tokio::test]
 async fn installed_plugins_are_stored_and_loaded_again_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
@@ -489,7 +475,7 @@ async fn installed_plugins_are_stored_and_loaded_again_after_a_restart() {
     let manifest = r#"{"id": "related", "name": "Related", "version": "1.0.0", "capabilities": ["get-content"]}"#;
     let bytes = plugin_wasm("related-practice");
     {
-        let store = store_at(&url).await;
+        let store = crate::storage::Store::open_for_test(&url).await;
         let registry = Registry::open(store.clone(), Runner::new(host()))
             .await
             .unwrap();
@@ -515,7 +501,7 @@ async fn installed_plugins_are_stored_and_loaded_again_after_a_restart() {
         assert_eq!(record.capabilities, [Capability::GetContent]);
         store.close().await.unwrap();
     }
-    let store = store_at(&url).await;
+    let store = crate::storage::Store::open_for_test(&url).await;
     let registry = Registry::open(store, Runner::new(host())).await.unwrap();
     let listed = registry.list();
     assert_eq!(listed.len(), 1, "{listed:?}");

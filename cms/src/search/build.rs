@@ -495,17 +495,7 @@ mod tests {
 
     #[tokio::test]
     async fn pages_cover_every_key_once_without_listing_the_keys() {
-        let store = Store::open(&crate::storage::StoreOptions {
-            url: "mem://".into(),
-            namespace: "cms".into(),
-            database: "cms".into(),
-            block_cache_bytes: 8 << 20,
-            memtable_bytes: 8 << 20,
-            username: String::new(),
-            password: String::new(),
-        })
-        .await
-        .unwrap();
+        let store = Store::open_for_test("mem://").await;
         // ULID-like keys with locales (several share a prefix for many characters), plus keys
         // outside the split alphabet, which must still be read exactly once.
         let mut keys: Vec<String> = (0..700u32)

@@ -43,6 +43,23 @@ impl Store {
         Ok(store)
     }
 
+    /// A store at `url` with small caches, for unit tests.
+    #[cfg(test)]
+    #[allow(clippy::unwrap_used)]
+    pub async fn open_for_test(url: &str) -> Store {
+        Store::open(&StoreOptions {
+            url: url.into(),
+            namespace: "cms".into(),
+            database: "cms".into(),
+            block_cache_bytes: 8 << 20,
+            memtable_bytes: 8 << 20,
+            username: String::new(),
+            password: String::new(),
+        })
+        .await
+        .unwrap()
+    }
+
     /// Run SurrealQL with bound variables (`vars` must be a JSON object or null).
     /// Each statement's result or error comes back in order; `BEGIN`/`COMMIT` take slots too.
     pub async fn run(&self, sql: &str, vars: serde_json::Value) -> Result<Outcome, Error> {
