@@ -6,7 +6,7 @@ use tantivy::TantivyDocument;
 use tantivy::schema::Facet;
 
 use super::analyzer::Lang;
-use super::layout::{Layout, PUBLISHED, access_term};
+use super::layout::{Layout, PUBLISHED, access_term, keyword};
 use crate::schema::{ContentType, Registry, searchable_text};
 
 /// The key of the document of one (item, locale, view).
@@ -52,12 +52,17 @@ pub fn build(
     let mut doc = TantivyDocument::default();
     doc.add_text(layout.key, doc_key(uid, locale, view));
     doc.add_text(layout.uid, uid);
+    doc.add_text(layout.keywords, keyword("uid", uid));
     doc.add_text(layout.ctype, &ct.name);
+    doc.add_text(layout.keywords, keyword("type", &ct.name));
     doc.add_text(layout.site, s("site"));
-    doc.add_text(layout.scope, s("scope"));
+    doc.add_text(layout.keywords, keyword("scope", s("scope")));
     doc.add_text(layout.locale, locale);
     doc.add_text(layout.view, view);
-    doc.add_text(layout.access, access_term(view, s("visibility"), locale));
+    doc.add_text(
+        layout.keywords,
+        keyword("access", &access_term(view, s("visibility"), locale)),
+    );
     doc.add_text(layout.state, state);
     doc.add_u64(
         layout.revision,
@@ -97,7 +102,10 @@ pub fn build(
                 if field.facet {
                     doc.add_facet(layout.facets, Facet::from_path([field.name.as_str(), &v]));
                 }
-                doc.add_text(layout.filter, format!("{}={v}", field.name));
+                doc.add_text(
+                    layout.keywords,
+                    keyword("filter", &format!("{}={v}", field.name)),
+                );
             }
         }
     }

@@ -15,8 +15,11 @@ use super::document;
 use super::layout::{Layout, PUBLISHED, WORKING};
 use crate::schema::Registry;
 
-/// Writer of a live index: one indexing thread, a bounded memory budget.
-const WRITER: (usize, usize) = (1, 48 * 1024 * 1024);
+/// Writer of a live index: one indexing thread and tantivy's smallest memory budget (15 MB;
+/// the constant is not exported). The follower writes a small segment per commit, and each
+/// new segment writer zeroes a term hash table sized from the budget (4 MB at 15 MB, 8 MB at
+/// 48 MB); a big batch flushes a segment per 15 MB of indexing data instead.
+const WRITER: (usize, usize) = (1, 15_000_000);
 /// Writer while an index is built from the database: an indexing thread per core (at most
 /// two) and more memory per thread, so that fewer, larger segments are written; back to
 /// `WRITER` when the build is done (`finish_build`).
@@ -119,7 +122,10 @@ impl SearchIndex {
         let mut writer = self.lock_writer()?;
         let layout = &self.layout;
         for (uid, rows) in items {
-            writer.delete_term(Term::from_field_text(layout.uid, uid));
+            writer.delete_term(Term::from_field_text(
+                layout.keywords,
+                &super::layout::keyword("uid", uid),
+            ));
             self.add_rows(&writer, schemas, rows)?;
         }
         let mut commit = writer.prepare_commit().map_err(tantivy_err)?;

@@ -24,13 +24,14 @@ pub struct Layout {
     pub uid: Field,
     pub ctype: Field,
     pub site: Field,
-    /// `*` for shared types, else the site (what site filters and site-bound tokens match).
-    pub scope: Field,
+    /// Every term filters and deletes look up, one field (`keyword`): `uid:`, `type:`,
+    /// `scope:` (`*` for shared types, else the site: what site filters and site-bound tokens
+    /// match), `access:` (who may find the document, `access_term`: one posting list to
+    /// intersect instead of view, visibility and locale) and `filter:` (`field=value` of
+    /// filterable fields).
+    pub keywords: Field,
     pub locale: Field,
     pub view: Field,
-    /// Who may find the document, as one term (`access_term`): one posting list to intersect
-    /// instead of view, visibility and locale.
-    pub access: Field,
     /// Every content type: a search of all of them needs no type filter.
     pub types: Vec<String>,
     pub state: Field,
@@ -39,8 +40,6 @@ pub struct Layout {
     pub title: Field,
     /// The searchable text other than the title, stored for snippets.
     pub body: Field,
-    /// `field=value` terms of filterable fields.
-    pub filter: Field,
     /// `/field/value` facets.
     pub facets: Field,
     /// Boost of each tier; `text[lang][i]` holds the text of fields searchable with `tiers[i]`.
@@ -61,23 +60,21 @@ impl Layout {
             .into_iter()
             .collect();
         let mut b = Schema::builder();
-        // Only what queries and deletes look up is indexed: every indexed field with a term
-        // in a segment costs that segment a term dictionary (an FST builder's table, about
-        // 1 MB to set up), and the follower writes a small segment per commit.
+        // What queries and deletes look up is indexed in one keyword field: every indexed
+        // field with a term in a segment costs that segment a term dictionary (an FST
+        // builder's table of 20,000 cells), and the follower writes a small segment per commit.
         let key = b.add_text_field("key", STORED);
-        let uid = b.add_text_field("uid", STRING | STORED);
-        let ctype = b.add_text_field("ctype", STRING | STORED);
+        let uid = b.add_text_field("uid", STORED);
+        let ctype = b.add_text_field("ctype", STORED);
         let site = b.add_text_field("site", STORED);
-        let scope = b.add_text_field("scope", STRING);
+        let keywords = b.add_text_field("keywords", STRING);
         let locale = b.add_text_field("locale", STORED);
         let view = b.add_text_field("view", STORED);
-        let access = b.add_text_field("access", STRING);
         let state = b.add_text_field("state", STORED);
         let revision = b.add_u64_field("revision", STORED);
         let slug = b.add_text_field("slug", STORED);
         let title = b.add_text_field("title", STORED);
         let body = b.add_text_field("body", STORED);
-        let filter = b.add_text_field("filter", STRING);
         let facets = b.add_facet_field("facets", FacetOptions::default());
         let mut text = Vec::new();
         for lang in &langs {
@@ -97,17 +94,15 @@ impl Layout {
             uid,
             ctype,
             site,
-            scope,
+            keywords,
             locale,
             view,
-            access,
             types: schemas.types().map(|t| t.name.clone()).collect(),
             state,
             revision,
             slug,
             title,
             body,
-            filter,
             facets,
             tiers,
             langs,
@@ -149,6 +144,11 @@ fn boost_tiers(schemas: &Registry) -> Vec<f32> {
 
 /// The `access` term of a document or of what a reader may see: published snapshots by
 /// visibility and locale; working copies by locale (editors see them all).
+/// A term of the keyword field: `kind:value` (`uid`, `type`, `scope`, `access`, `filter`).
+pub fn keyword(kind: &str, value: &str) -> String {
+    format!("{kind}:{value}")
+}
+
 pub fn access_term(view: &str, visibility: &str, locale: &str) -> String {
     if view == PUBLISHED {
         format!("{view}/{visibility}/{locale}")
@@ -174,4 +174,4 @@ pub fn fingerprint(schemas: &Registry, locales: &[String]) -> String {
 }
 
 /// Bump when what documents hold changes (the fields are in the fingerprint already).
-const LAYOUT_VERSION: u32 = 4;
+const LAYOUT_VERSION: u32 = 5;

@@ -16,7 +16,7 @@ use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 use super::Error;
 use super::analyzer::{Lang, exact_term};
 use super::index::SearchIndex;
-use super::layout::{Layout, PUBLISHED, WORKING, access_term};
+use super::layout::{Layout, PUBLISHED, WORKING, access_term, keyword};
 use super::parse::{Part, QueryTerm, fuzzy_distance, parse};
 use super::request::{SearchRequest, View};
 use super::snippet::{Matcher, snippet};
@@ -57,7 +57,7 @@ pub struct SearchResult {
     pub matched: &'static str,
 }
 
-fn keyword(field: Field, value: &str) -> Box<dyn Query> {
+fn keyword_query(field: Field, value: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(
         Term::from_field_text(field, value),
         IndexRecordOption::Basic,
@@ -69,11 +69,17 @@ fn filter(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
     (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)))
 }
 
-fn any_of(field: Field, values: &[&str]) -> Box<dyn Query> {
+/// Any of `values` as `kind:value` terms of the keyword field.
+fn any_of(layout: &Layout, kind: &str, values: &[&str]) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(
         values
             .iter()
-            .map(|v| (Occur::Should, keyword(field, v)))
+            .map(|v| {
+                (
+                    Occur::Should,
+                    keyword_query(layout.keywords, &keyword(kind, v)),
+                )
+            })
             .collect(),
     ))
 }
@@ -87,10 +93,10 @@ pub fn scope_clauses(
     let mut clauses = Vec::new();
     if !layout.types.iter().all(|t| request.types.contains(t)) {
         let types: Vec<&str> = request.types.iter().map(String::as_str).collect();
-        clauses.push(filter(any_of(layout.ctype, &types)));
+        clauses.push(filter(any_of(layout, "type", &types)));
     }
     if let Some(site) = &request.site {
-        clauses.push(filter(any_of(layout.scope, &["*", site])));
+        clauses.push(filter(any_of(layout, "scope", &["*", site])));
     }
     let access: Vec<String> = match request.view {
         View::Published => {
@@ -106,11 +112,11 @@ pub fn scope_clauses(
         View::Working => vec![access_term(WORKING, "", &request.locale)],
     };
     let access: Vec<&str> = access.iter().map(String::as_str).collect();
-    clauses.push(filter(any_of(layout.access, &access)));
+    clauses.push(filter(any_of(layout, "access", &access)));
     for (field, values) in &request.filters {
         let terms: Vec<String> = values.iter().map(|v| format!("{field}={v}")).collect();
         let terms: Vec<&str> = terms.iter().map(String::as_str).collect();
-        clauses.push(filter(any_of(layout.filter, &terms)));
+        clauses.push(filter(any_of(layout, "filter", &terms)));
     }
     clauses
 }
