@@ -447,33 +447,29 @@ impl Content {
             })
             .map(|e| e.uid.as_str())
             .collect();
-        let outcome = self
-            .inner
-            .store
-            .run(
-                "BEGIN TRANSACTION; \
-                 FOR $r IN (SELECT VALUE reader FROM plugin_read WHERE read INSIDE $changed) { \
-                   UPSERT type::record('rerender', $r) CONTENT { uid: $r } RETURN NONE; }; \
-                 UPSERT meta:rerender SET seq = $last RETURN NONE; \
-                 COMMIT TRANSACTION;",
-                json!({ "changed": changed, "last": last }),
-            )
-            .await?;
-        if let Some(e) = outcome.first_error() {
-            return Err(Error::Storage(format!("{e:?}")));
-        }
+        self.run_checked(
+            "BEGIN TRANSACTION; \
+             FOR $r IN (SELECT VALUE reader FROM plugin_read WHERE read INSIDE $changed) { \
+               UPSERT type::record('rerender', $r) CONTENT { uid: $r } RETURN NONE; }; \
+             UPSERT meta:rerender SET seq = $last RETURN NONE; \
+             COMMIT TRANSACTION;",
+            json!({ "changed": changed, "last": last }),
+        )
+        .await?;
         Ok(events.len())
     }
 
     async fn set_rerender_cursor(&self, seq: u64) -> Result<(), Error> {
-        let outcome = self
-            .inner
-            .store
-            .run(
-                "UPSERT meta:rerender SET seq = $seq RETURN NONE;",
-                json!({ "seq": seq }),
-            )
-            .await?;
+        self.run_checked(
+            "UPSERT meta:rerender SET seq = $seq RETURN NONE;",
+            json!({ "seq": seq }),
+        )
+        .await
+    }
+
+    /// Run statements that return nothing; the first failing one is the error.
+    async fn run_checked(&self, sql: &str, vars: Value) -> Result<(), Error> {
+        let outcome = self.inner.store.run(sql, vars).await?;
         match outcome.first_error() {
             Some(e) => Err(Error::Storage(format!("{e:?}"))),
             None => Ok(()),
@@ -509,18 +505,11 @@ impl Content {
     }
 
     async fn dequeue(&self, uid: &str) -> Result<(), Error> {
-        let outcome = self
-            .inner
-            .store
-            .run(
-                "DELETE type::record('rerender', $u) RETURN NONE;",
-                json!({ "u": uid }),
-            )
-            .await?;
-        match outcome.first_error() {
-            Some(e) => Err(Error::Storage(format!("{e:?}"))),
-            None => Ok(()),
-        }
+        self.run_checked(
+            "DELETE type::record('rerender', $u) RETURN NONE;",
+            json!({ "u": uid }),
+        )
+        .await
     }
 
     /// Render the plugin blocks of every snapshot of `uid` again; commit when the output
@@ -579,18 +568,12 @@ impl Content {
 
     /// Queue a re-render of every item using `plugin` (after an upgrade).
     async fn queue_plugin_rerender(&self, plugin: &str) -> Result<(), Error> {
-        let outcome = self
-            .inner
-            .store
-            .run(
-                "FOR $u IN (SELECT VALUE uid FROM item WHERE plugins CONTAINS $p) { \
-                 UPSERT type::record('rerender', $u) CONTENT { uid: $u } RETURN NONE; };",
-                json!({ "p": plugin }),
-            )
-            .await?;
-        if let Some(e) = outcome.first_error() {
-            return Err(Error::Storage(format!("{e:?}")));
-        }
+        self.run_checked(
+            "FOR $u IN (SELECT VALUE uid FROM item WHERE plugins CONTAINS $p) { \
+             UPSERT type::record('rerender', $u) CONTENT { uid: $u } RETURN NONE; };",
+            json!({ "p": plugin }),
+        )
+        .await?;
         self.inner.rerender.notify_one();
         Ok(())
     }

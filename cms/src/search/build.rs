@@ -175,8 +175,8 @@ impl KeyRange {
 struct Pages {
     table: &'static str,
     chunk: usize,
-    /// Ranges still to read, last first, with their key counts once known.
-    todo: Vec<(KeyRange, Option<u64>)>,
+    /// Ranges still to read, last first, with their key counts.
+    todo: Vec<(KeyRange, u64)>,
     /// `, fields.<f>[*].html` per blocks field: rendered HTML is half a row and never indexed.
     omit: String,
 }
@@ -200,10 +200,6 @@ fn coalesce(parts: Vec<(KeyRange, u64)>, chunk: u64) -> Vec<(KeyRange, u64)> {
         }
     }
     out
-}
-
-fn rows_error(e: crate::storage::StatementError) -> Error {
-    Error::Storage(format!("{e:?}"))
 }
 
 impl Pages {
@@ -230,11 +226,15 @@ impl Pages {
             hi: None,
             prefix: Some(String::new()),
         };
-        let total = Pages::count(store, table, std::slice::from_ref(&whole)).await?[0];
+        let total = Pages::count(store, table, std::slice::from_ref(&whole))
+            .await?
+            .first()
+            .copied()
+            .unwrap_or(0);
         let pages = Pages {
             table,
             chunk,
-            todo: vec![(whole, Some(total))],
+            todo: vec![(whole, total)],
             omit,
         };
         Ok((pages, total))
@@ -249,7 +249,7 @@ impl Pages {
         let mut outcome = store.run(&sql, Value::Null).await?;
         (0..ranges.len())
             .map(|i| {
-                let rows = outcome.rows(i).map_err(rows_error)?;
+                let rows = outcome.rows(i)?;
                 Ok(rows
                     .first()
                     .and_then(|r| r.get("count"))
@@ -262,10 +262,6 @@ impl Pages {
     /// The next page (rows added since the count included), empty at the end.
     async fn next(&mut self, store: &Store) -> Result<Vec<Value>, Error> {
         while let Some((range, count)) = self.todo.pop() {
-            let count = match count {
-                Some(n) => n,
-                None => Pages::count(store, self.table, std::slice::from_ref(&range)).await?[0],
-            };
             if count == 0 {
                 continue;
             }
@@ -276,8 +272,7 @@ impl Pages {
                 let parts = range.split(prefix);
                 let counts = Pages::count(store, self.table, &parts).await?;
                 let parts = coalesce(parts.into_iter().zip(counts).collect(), self.chunk as u64);
-                self.todo
-                    .extend(parts.into_iter().map(|(r, n)| (r, Some(n))).rev());
+                self.todo.extend(parts.into_iter().rev());
                 continue;
             }
             let mut outcome = store
@@ -290,7 +285,7 @@ impl Pages {
                     Value::Null,
                 )
                 .await?;
-            let rows = outcome.rows(0).map_err(rows_error)?;
+            let rows = outcome.rows(0)?;
             if !rows.is_empty() {
                 return Ok(rows);
             }

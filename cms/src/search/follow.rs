@@ -14,9 +14,7 @@ use crate::schema::Registry;
 use crate::storage::Store;
 
 fn rows(outcome: &mut crate::storage::Outcome, i: usize) -> Result<Vec<Value>, Error> {
-    outcome
-        .rows(i)
-        .map_err(|e| Error::Storage(format!("{e:?}")))
+    Ok(outcome.rows(i)?)
 }
 
 /// The last committed outbox sequence number.

@@ -12,7 +12,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use super::Error;
 use super::analyzer::Lang;
 use super::document;
-use super::layout::{Layout, PUBLISHED, WORKING};
+use super::layout::{Layout, PUBLISHED, WORKING, keyword};
 use crate::schema::Registry;
 
 /// Writer of a live index: one indexing thread and tantivy's smallest memory budget (15 MB;
@@ -122,10 +122,7 @@ impl SearchIndex {
         let mut writer = self.lock_writer()?;
         let layout = &self.layout;
         for (uid, rows) in items {
-            writer.delete_term(Term::from_field_text(
-                layout.keywords,
-                &super::layout::keyword("uid", uid),
-            ));
+            writer.delete_term(Term::from_field_text(layout.keywords, &keyword("uid", uid)));
             self.add_rows(&writer, schemas, rows)?;
         }
         let mut commit = writer.prepare_commit().map_err(tantivy_err)?;

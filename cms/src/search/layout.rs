@@ -142,13 +142,13 @@ fn boost_tiers(schemas: &Registry) -> Vec<f32> {
     tiers
 }
 
-/// The `access` term of a document or of what a reader may see: published snapshots by
-/// visibility and locale; working copies by locale (editors see them all).
 /// A term of the keyword field: `kind:value` (`uid`, `type`, `scope`, `access`, `filter`).
 pub fn keyword(kind: &str, value: &str) -> String {
     format!("{kind}:{value}")
 }
 
+/// The `access` term of a document or of what a reader may see: published snapshots by
+/// visibility and locale; working copies by locale (editors see them all).
 pub fn access_term(view: &str, visibility: &str, locale: &str) -> String {
     if view == PUBLISHED {
         format!("{view}/{visibility}/{locale}")

@@ -58,6 +58,12 @@ impl From<crate::storage::Error> for Error {
     }
 }
 
+impl From<crate::storage::StatementError> for Error {
+    fn from(e: crate::storage::StatementError) -> Self {
+        Error::Storage(format!("{e:?}"))
+    }
+}
+
 /// Where and how the index is kept.
 #[derive(Debug, Clone)]
 pub struct SearchOptions {
