@@ -22,7 +22,21 @@ pub(super) struct Change {
     pub locales: Vec<String>,
     /// Plugin bookkeeping: reads of rendered blocks, queued re-renders.
     pub effects: Effects,
+    /// The projection rows the stored item has (None: unknown, every row the item could
+    /// have is deleted unless written again).
+    pub before: Option<model::RowKeys>,
 }
+
+/// An item as read for a write, and whether it came from the item cache (it may then be
+/// stale: the transaction's version check, or a failing decision, sends the write back to the
+/// database).
+pub(super) struct Current {
+    pub doc: Option<ItemDoc>,
+    pub cached: bool,
+}
+
+/// Items kept by `Content`'s item cache (the last written ones).
+pub(super) const ITEM_CACHE_ITEMS: usize = 256;
 
 #[derive(Debug, Clone)]
 pub(super) struct Revision {
@@ -185,15 +199,18 @@ impl Content {
             }
             let working = model::working_rows(ct, doc, &opts.default_locale);
             let delivery = model::delivery_rows(ct, doc, &opts.locales, &opts.default_locale);
-            // Rows of locales that no longer resolve are deleted (a new item has none);
-            // the others are replaced by UPSERT.
+            // Rows of locales that no longer resolve are deleted (a new item has none, and
+            // rows the item did not have need no delete); the others are replaced by UPSERT.
+            let had = |key: &String, keys: fn(&model::RowKeys) -> &Vec<String>| {
+                change.before.as_ref().is_none_or(|b| keys(b).contains(key))
+            };
             if change.expected_version > 0 {
                 for locale in &opts.locales {
                     let key = model::row_key(&doc.uid, locale);
-                    if !working.iter().any(|(k, _)| *k == key) {
+                    if !working.iter().any(|(k, _)| *k == key) && had(&key, |b| &b.working) {
                         wdel.push(key.clone());
                     }
-                    if !delivery.iter().any(|(k, _)| *k == key) {
+                    if !delivery.iter().any(|(k, _)| *k == key) && had(&key, |b| &b.delivery) {
                         ddel.push(key);
                     }
                 }
@@ -208,7 +225,9 @@ impl Content {
             for locale in &change.locales {
                 let (rows, keys) = model::schedule_rows(doc, locale);
                 if change.expected_version > 0 {
-                    sdel.extend(keys);
+                    sdel.extend(keys.into_iter().filter(|key| {
+                        !rows.iter().any(|(k, _)| k == key) && had(key, |b| &b.schedule)
+                    }));
                 }
                 for (key, row) in rows {
                     sput.push(json!({"key": key, "row": row}));
@@ -244,8 +263,14 @@ impl Content {
             "k": events.len(), "pdel": pdel, "pput": pput, "rput": rput, "rdel": rdel,
         });
         let result = self.inner.store.run(&commit_sql(&vars), vars).await;
-        // Whatever happened, cached responses may now be stale: drop them (exact, see cache.rs).
+        // Whatever happened, cached responses and items may now be stale: drop them (exact,
+        // see cache.rs; `write_loaded_item` caches the item it committed).
         self.inner.cache.invalidate();
+        if let Some(items) = &self.inner.items {
+            for change in changes {
+                items.remove(&change.doc.uid);
+            }
+        }
         let mut outcome = result.map_err(|e| CommitError::Fatal(e.to_string()))?;
         match outcome.first_error() {
             None => {
@@ -279,27 +304,54 @@ impl Content {
         self.write_loaded_item(uid, None, decide).await
     }
 
-    /// `write_item` whose first attempt starts from `loaded`, the item as just read.
+    /// `write_item` whose first attempt starts from `loaded`, the item as just read. An
+    /// attempt that started from the item cache and failed (a decision's error, a conflict)
+    /// is tried again from the database before anything is reported.
     pub(super) async fn write_loaded_item<F>(
         &self,
         uid: &str,
-        mut loaded: Option<Option<ItemDoc>>,
+        mut loaded: Option<Current>,
         mut decide: F,
     ) -> Result<ItemDoc, Error>
     where
         F: FnMut(Option<ItemDoc>) -> Result<Change, Error>,
     {
         let retries = self.inner.options.write_retries.max(1);
-        for attempt in 0..retries {
+        let mut fresh = false;
+        let mut attempt = 0;
+        while attempt < retries {
             let current = match loaded.take() {
                 Some(current) => current,
-                None => self.load_item(uid).await?,
+                None if fresh => Current {
+                    doc: self.load_item(uid).await?,
+                    cached: false,
+                },
+                None => self.current_item(uid).await?,
             };
-            let change = decide(current)?;
+            let opts = &self.inner.options;
+            let before = current
+                .doc
+                .as_ref()
+                .map(|d| model::RowKeys::of(d, &opts.locales, &opts.default_locale));
+            let mut change = match decide(current.doc) {
+                Ok(change) => change,
+                Err(_) if current.cached => {
+                    fresh = true;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            change.before = before;
             match self.commit(std::slice::from_ref(&change)).await {
-                Ok(()) => return Ok(change.doc),
+                Ok(()) => {
+                    self.remember(&change.doc);
+                    return Ok(change.doc);
+                }
+                Err(CommitError::Retry) if current.cached => fresh = true,
                 Err(CommitError::Retry) => {
+                    fresh = true;
                     tokio::time::sleep(std::time::Duration::from_millis(1 << attempt.min(6))).await;
+                    attempt += 1;
                 }
                 Err(CommitError::Unique { table, .. }) => {
                     return Err(self.unique_error(&change.doc.ctype, table));
@@ -308,6 +360,30 @@ impl Content {
             }
         }
         Err(Error::WriteConflict)
+    }
+
+    /// The item for a write: the item cache's copy (the item as this process last wrote it),
+    /// or the database's.
+    pub(super) async fn current_item(&self, uid: &str) -> Result<Current, Error> {
+        if let Some(doc) = self.inner.items.as_ref().and_then(|items| items.get(uid)) {
+            return Ok(Current {
+                doc: Some(ItemDoc::clone(&doc)),
+                cached: true,
+            });
+        }
+        Ok(Current {
+            doc: self.load_item(uid).await?,
+            cached: false,
+        })
+    }
+
+    /// Cache an item this process just committed, unless a newer version is cached already.
+    fn remember(&self, doc: &ItemDoc) {
+        if let Some(items) = &self.inner.items
+            && items.get(&doc.uid).is_none_or(|c| c.version < doc.version)
+        {
+            items.insert(doc.uid.clone(), std::sync::Arc::new(doc.clone()));
+        }
     }
 
     pub(super) fn unique_error(&self, ctype: &str, table: &str) -> Error {
@@ -350,5 +426,146 @@ impl Content {
                 .map(Some)
                 .map_err(|e| Error::Storage(format!("corrupt item {uid}: {e}"))),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::content::view::manage_etag;
+    use crate::content::{Action, ContentOptions};
+    use crate::principal::Principal;
+
+    async fn content() -> Content {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas");
+        let schemas = crate::schema::Registry::load_dir(std::path::Path::new(dir)).unwrap();
+        Content::new(
+            crate::storage::Store::open_for_test("mem://").await,
+            Arc::new(schemas),
+            Arc::new(crate::clock::SystemClock),
+            ContentOptions {
+                default_locale: "en".into(),
+                locales: vec!["en".into(), "cy".into()],
+                sites: vec!["csn".into()],
+                write_retries: 5,
+                import_batch: 100,
+                response_cache_bytes: 0,
+            },
+        )
+    }
+
+    fn cache_holds(content: &Content, doc: ItemDoc) {
+        let items = content.inner.items.as_ref().unwrap();
+        items.insert(doc.uid.clone(), Arc::new(doc));
+    }
+
+    #[tokio::test]
+    async fn a_stale_cached_item_never_decides_a_write() {
+        let content = content().await;
+        let who = Principal::Bootstrap;
+        let fields = json!({"site": "csn", "fields": {"title": "One", "slug": "one"}});
+        let created = content.create(&who, "page", fields).await.unwrap();
+        let uid = created.item["sys"]["id"].as_str().unwrap().to_owned();
+        let v1 = content.load_item(&uid).await.unwrap().unwrap();
+        let summary = json!({"fields": {"summary": "two"}});
+        let etag = Some(created.etag.as_str());
+        content
+            .patch(&who, "page", &uid, "en", etag, summary)
+            .await
+            .unwrap();
+        // Version 2 is stored and cached; a racing writer could leave version 1 in the cache.
+        cache_holds(&content, v1.clone());
+        let title = json!({"fields": {"title": "Three"}});
+        let etag2 = manage_etag(2);
+        content
+            .patch(&who, "page", &uid, "en", Some(&etag2), title)
+            .await
+            .expect("the right If-Match is not refused on a stale copy");
+        let view = content.get_working(&who, "page", &uid, "en").await.unwrap();
+        assert_eq!(view.etag, manage_etag(3));
+        assert_eq!(view.item["fields"]["summary"], "two", "built on version 2");
+        assert_eq!(view.item["fields"]["title"], "Three");
+
+        cache_holds(&content, v1.clone());
+        let stale = json!({"fields": {"title": "Lost"}});
+        let refused = content
+            .patch(&who, "page", &uid, "en", Some(&created.etag), stale)
+            .await;
+        assert!(
+            matches!(refused, Err(Error::PreconditionFailed { .. })),
+            "{refused:?}"
+        );
+
+        cache_holds(&content, v1);
+        content
+            .act(&who, "page", &uid, "en", Action::Publish)
+            .await
+            .unwrap();
+        let stored = content.load_item(&uid).await.unwrap().unwrap();
+        assert_eq!(stored.version, 4);
+        let published = &stored.locales["en"].published.as_ref().unwrap().fields;
+        assert_eq!(published["title"], "Three");
+        let cached = content.current_item(&uid).await.unwrap();
+        assert!(cached.cached);
+        assert_eq!(
+            cached.doc.as_ref(),
+            Some(&stored),
+            "the cache holds what was stored"
+        );
+    }
+
+    #[tokio::test]
+    async fn row_keys_are_the_keys_of_the_rows_a_write_stores() {
+        let content = content().await;
+        let who = Principal::Bootstrap;
+        let ct = content.content_type("page").unwrap().clone();
+        let fields = json!({"site": "csn", "fields": {"title": "One", "slug": "one"}});
+        let created = content.create(&who, "page", fields).await.unwrap();
+        let uid = created.item["sys"]["id"].as_str().unwrap().to_owned();
+        let opts = content.inner.options.clone();
+        let check = |doc: &ItemDoc| {
+            let keys = model::RowKeys::of(doc, &opts.locales, &opts.default_locale);
+            let working = model::working_rows(&ct, doc, &opts.default_locale);
+            let delivery = model::delivery_rows(&ct, doc, &opts.locales, &opts.default_locale);
+            let names =
+                |rows: Vec<(String, Value)>| rows.into_iter().map(|r| r.0).collect::<Vec<_>>();
+            let schedule: Vec<String> = opts
+                .locales
+                .iter()
+                .flat_map(|l| model::schedule_rows(doc, l).0)
+                .map(|r| r.0)
+                .collect();
+            assert_eq!(keys.working, names(working));
+            assert_eq!(keys.delivery, names(delivery));
+            assert_eq!(keys.schedule, schedule);
+            keys
+        };
+        let doc = content.load_item(&uid).await.unwrap().unwrap();
+        assert_eq!(check(&doc).delivery.len(), 0, "a draft has no delivery row");
+        content
+            .act(&who, "page", &uid, "en", Action::Publish)
+            .await
+            .unwrap();
+        let mut doc = content.load_item(&uid).await.unwrap().unwrap();
+        assert_eq!(check(&doc).delivery.len(), 2, "cy falls back to en");
+        let en = doc.locales["en"].clone();
+        doc.locales.insert("cy".into(), en);
+        if let Some(l) = doc.locales.get_mut("cy") {
+            l.publish_at = Some("2030-01-01T00:00:00Z".into());
+            l.unpublish_at = Some("2031-01-01T00:00:00Z".into());
+            l.published = None;
+        }
+        assert_eq!(check(&doc).schedule.len(), 2);
+        doc.archived_at = Some("2026-01-01T00:00:00Z".into());
+        assert_eq!(
+            check(&doc).delivery.len(),
+            0,
+            "an archived item is not delivered"
+        );
     }
 }

@@ -160,6 +160,7 @@ pub(super) fn finish(
         actor: who.actor(),
         locales,
         effects: Default::default(),
+        before: None,
     }
 }
 
@@ -475,8 +476,8 @@ impl Content {
             default: &default,
         };
         // Plugin blocks are rendered into the snapshot: render what would be published now.
-        let current = self.load_item(uid).await?;
-        let renders = match (&current, action) {
+        let current = self.current_item(uid).await?;
+        let renders = match (&current.doc, action) {
             (Some(doc), Action::Publish) if doc.ctype == ctype => {
                 let fields = doc.own_working(locale);
                 self.render_blocks(&ct, doc, locale, &fields).await

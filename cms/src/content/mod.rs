@@ -114,6 +114,9 @@ struct Inner {
     plugins: std::sync::OnceLock<Arc<crate::plugins::Registry>>,
     /// Woken when snapshots are queued for re-rendering.
     rerender: tokio::sync::Notify,
+    /// The items this process last wrote, by uid, for the read that starts the next write of
+    /// each (only when this process is the store's only writer: an embedded store).
+    items: Option<quick_cache::sync::Cache<String, Arc<model::ItemDoc>>>,
 }
 
 impl Content {
@@ -125,7 +128,6 @@ impl Content {
     ) -> Content {
         Content {
             inner: Arc::new(Inner {
-                store,
                 schemas,
                 clock,
                 cache: cache::ResponseCache::new(options.response_cache_bytes),
@@ -133,6 +135,10 @@ impl Content {
                 commits: Arc::new(tokio::sync::Notify::new()),
                 plugins: std::sync::OnceLock::new(),
                 rerender: tokio::sync::Notify::new(),
+                items: store
+                    .is_exclusive()
+                    .then(|| quick_cache::sync::Cache::new(commit::ITEM_CACHE_ITEMS)),
+                store,
             }),
         }
     }

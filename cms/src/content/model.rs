@@ -189,6 +189,45 @@ impl ItemDoc {
     pub fn is_live(&self) -> bool {
         self.archived_at.is_none() && self.trashed_at.is_none()
     }
+
+    /// True when `locale` has a published snapshot of its own or falls back to the default
+    /// locale's (when `resolve_published` gives something).
+    pub fn publishes(&self, locale: &str, default: &str) -> bool {
+        let published = |l: &str| self.locales.get(l).is_some_and(|l| l.published.is_some());
+        published(locale) || (locale != default && published(default))
+    }
+}
+
+/// The keys of the projection rows an item's write stores, by table: what a later write has
+/// to delete when they are no longer produced (without them, it deletes every possible key).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RowKeys {
+    pub working: Vec<String>,
+    pub delivery: Vec<String>,
+    pub schedule: Vec<String>,
+}
+
+impl RowKeys {
+    /// The keys `working_rows`, `delivery_rows` and `schedule_rows` give for `doc`.
+    pub fn of(doc: &ItemDoc, locales: &[String], default: &str) -> RowKeys {
+        let mut keys = RowKeys::default();
+        for (locale, l) in &doc.locales {
+            keys.working.push(row_key(&doc.uid, locale));
+            for (kind, at) in [("publish", &l.publish_at), ("unpublish", &l.unpublish_at)] {
+                if at.is_some() {
+                    keys.schedule.push(schedule_key(&doc.uid, locale, kind));
+                }
+            }
+        }
+        if doc.is_live() {
+            keys.delivery = locales
+                .iter()
+                .filter(|l| doc.publishes(l, default))
+                .map(|l| row_key(&doc.uid, l))
+                .collect();
+        }
+        keys
+    }
 }
 
 /// Key of a per-(item, locale) row.
@@ -211,9 +250,13 @@ fn sort_keys(ct: &ContentType, fields: &Fields) -> Value {
     Value::Object(keys)
 }
 
+fn schedule_key(uid: &str, locale: &str, kind: &str) -> String {
+    format!("{uid}.{locale}.{kind}")
+}
+
 /// The `schedule` rows of one locale: `(key, row)` for each time set, and the keys of both kinds.
 pub fn schedule_rows(doc: &ItemDoc, locale: &str) -> (Vec<(String, Value)>, [String; 2]) {
-    let key = |kind: &str| format!("{}.{locale}.{kind}", doc.uid);
+    let key = |kind: &str| schedule_key(&doc.uid, locale, kind);
     let mut rows = Vec::new();
     if let Some(l) = doc.locales.get(locale) {
         for (kind, at) in [("publish", &l.publish_at), ("unpublish", &l.unpublish_at)] {
@@ -276,7 +319,7 @@ pub fn delivery_rows(
     if !doc.is_live() {
         return rows;
     }
-    for locale in locales {
+    for locale in locales.iter().filter(|l| doc.publishes(l, default)) {
         let Some(resolved) = doc.resolve_published(ct, locale, default) else {
             continue;
         };

@@ -558,6 +558,7 @@ impl Content {
             actor: Principal::System { job: "plugins" }.actor(),
             locales: changed,
             effects,
+            before: None,
         };
         match self.commit(std::slice::from_ref(&change)).await {
             Ok(()) | Err(super::commit::CommitError::Retry) => Ok(()),

@@ -11,7 +11,7 @@ use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
 
 use super::commit::{Change, CommitError, Revision};
 use super::manage::normalize_with_base;
-use super::model::{Fields, ItemDoc, LocaleDoc, Snapshot, State};
+use super::model::{Fields, ItemDoc, LocaleDoc, RowKeys, Snapshot, State};
 use super::plugin_blocks;
 use super::{Content, Error};
 use crate::principal::Principal;
@@ -310,6 +310,7 @@ impl Content {
         };
         doc.version = expected + 1;
         let default = self.default_locale();
+        let before = current.map(|cur| RowKeys::of(cur, &self.inner.options.locales, default));
         let revisions = doc
             .locales
             .iter()
@@ -338,6 +339,7 @@ impl Content {
                 enqueue,
                 ..Default::default()
             },
+            before,
         })
     }
 

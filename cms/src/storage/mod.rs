@@ -72,6 +72,12 @@ impl Store {
         Ok(Outcome::from_response(response))
     }
 
+    /// True when this process is the store's only writer: an embedded store (its directory is
+    /// locked by the process), not a SurrealDB server others may write to.
+    pub fn is_exclusive(&self) -> bool {
+        matches!(self.conn, connect::Conn::Local(..))
+    }
+
     /// Number of queries sent since start (tests count them to catch N+1 reads).
     pub fn query_count(&self) -> u64 {
         self.queries.load(Ordering::Relaxed)
