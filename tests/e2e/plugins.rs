@@ -562,6 +562,69 @@ async fn upgrades_and_changes_to_content_read_re_render_snapshots() {
 }
 
 #[tokio::test]
+async fn a_snapshot_that_stops_reading_content_drops_its_reads() {
+    let t = TestApp::spawn().await;
+    install(
+        &t,
+        "examples/related-practice",
+        "related-practice",
+        "related",
+        &["get-content"],
+    )
+    .await;
+    install(&t, "examples/callout", "callout", "box", &[]).await;
+    let article = t
+        .publish_new(
+            "practice_article",
+            json!({"fields": {"title": "Oracy first", "slug": "oracy-first",
+            "summary": "S.", "topics": ["student-voice"], "visibility": "public"}}),
+        )
+        .await;
+    let related = json!([{"type": "plugin:related/related", "props": {"articles": [article]}}]);
+    let boxed = json!([{"type": "plugin:box/callout", "props": {"body": "Boxed"}}]);
+    let id = t.publish_new("page", page("reads", related.clone())).await;
+    assert_eq!(
+        t.count("plugin_read").await,
+        1,
+        "the related block read the article"
+    );
+    // Each step edits the page, publishes it, and counts the reads left.
+    for (fields, reads, why) in [
+        (
+            json!({"body": boxed}),
+            0,
+            "the replaced snapshot's reads are deleted",
+        ),
+        (
+            json!({"summary": "Again"}),
+            0,
+            "a snapshot that read nothing has none",
+        ),
+        (
+            json!({"body": related}),
+            1,
+            "reading again records the read",
+        ),
+        (
+            json!({"summary": "Once more"}),
+            1,
+            "a read is replaced, not doubled",
+        ),
+    ] {
+        let resp = t
+            .admin(Method::PATCH, &format!("/api/v1/manage/page/{id}"))
+            .header("if-match", "*")
+            .json(&json!({ "fields": fields }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        t.action("page", &id, "publish", "en").await;
+        assert_eq!(t.count("plugin_read").await, reads, "{why}");
+    }
+}
+
+#[tokio::test]
 async fn hostile_blocks_are_contained_and_the_server_keeps_answering() {
     let t = TestApp::spawn().await;
     install(&t, "fixtures/hostile", "hostile", "hostile", &[]).await;

@@ -181,7 +181,9 @@ impl Content {
             }
             items.push(item);
             for (locale, reads) in &change.effects.reads {
-                pdel.push(json!({"uid": doc.uid, "locale": locale}));
+                if !change.effects.no_rows.contains(locale) {
+                    pdel.push(json!({"uid": doc.uid, "locale": locale}));
+                }
                 for read in reads {
                     pput.push(json!({"key": format!("{read}.{}.{locale}", doc.uid),
                         "row": {"read": read, "reader": doc.uid, "locale": locale}}));

@@ -86,6 +86,11 @@ pub struct Snapshot {
     pub revision: u64,
     pub published_at: String,
     pub fields: Fields,
+    /// Whether the render stored with this snapshot read other items through `get-content`
+    /// (its locale's `plugin_read` rows exist exactly when true); None when not known
+    /// (snapshots stored before this was recorded, imported ones, ones without plugin blocks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reads: Option<bool>,
 }
 
 /// Fields resolved for one locale, with the names taken from the default locale.

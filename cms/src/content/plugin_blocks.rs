@@ -20,6 +20,9 @@ use crate::schema::{ContentType, FieldError, FieldKind, plugin_block_type};
 pub(super) struct Effects {
     /// Items each rendered locale read through `get-content` (replaces that locale's reads).
     pub reads: Vec<(String, BTreeSet<String>)>,
+    /// Locales of `reads` whose snapshot before this write stored no reads: they have no
+    /// `plugin_read` rows to delete.
+    pub no_rows: Vec<String>,
     /// The item's queued re-render is done.
     pub done: bool,
     /// Queue a re-render of the item (imported snapshots, a render that missed).
@@ -541,6 +544,10 @@ impl Content {
                 .await;
             let before = snapshot.fields.clone();
             let (reads, _) = renders.fill(&ct, &mut snapshot.fields);
+            if snapshot.reads == Some(false) {
+                effects.no_rows.push(locale.clone());
+            }
+            snapshot.reads = Some(!reads.is_empty());
             effects.reads.push((locale.clone(), reads));
             if snapshot.fields != before {
                 changed.push(locale.clone());

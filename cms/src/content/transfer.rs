@@ -271,6 +271,7 @@ impl Content {
                         } else {
                             normalize_with_base(&ct, &fields, pbase.as_ref())?
                         },
+                        reads: None,
                     })
                 }
             };

@@ -181,6 +181,7 @@ pub fn apply(
                         revision: l.revision,
                         published_at: now.to_owned(),
                         fields,
+                        reads: None,
                     });
                     l.state = State::Published;
                     l.publish_at = None;
