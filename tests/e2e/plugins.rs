@@ -465,25 +465,30 @@ async fn plugin_blocks_are_validated_on_save_rendered_at_publish_and_searchable(
     assert!(got["fields"]["body"][1]["html"].is_string());
 }
 
-#[tokio::test]
-async fn upgrades_and_changes_to_content_read_re_render_snapshots() {
-    let t = TestApp::spawn().await;
+/// Installs `related` (granted `get-content`) and `box` (the callout), and publishes a public
+/// article for `related` to read; its id.
+async fn related_and_callout(t: &TestApp) -> String {
     install(
-        &t,
+        t,
         "examples/related-practice",
         "related-practice",
         "related",
         &["get-content"],
     )
     .await;
-    install(&t, "examples/callout", "callout", "box", &[]).await;
-    let article = t
-        .publish_new(
-            "practice_article",
-            json!({"fields": {"title": "Oracy first", "slug": "oracy-first",
-            "summary": "S.", "topics": ["student-voice"], "visibility": "public"}}),
-        )
-        .await;
+    install(t, "examples/callout", "callout", "box", &[]).await;
+    t.publish_new(
+        "practice_article",
+        json!({"fields": {"title": "Oracy first", "slug": "oracy-first",
+        "summary": "S.", "topics": ["student-voice"], "visibility": "public"}}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn upgrades_and_changes_to_content_read_re_render_snapshots() {
+    let t = TestApp::spawn().await;
+    let article = related_and_callout(&t).await;
     let id = t
         .publish_new(
             "page",
@@ -564,22 +569,7 @@ async fn upgrades_and_changes_to_content_read_re_render_snapshots() {
 #[tokio::test]
 async fn a_snapshot_that_stops_reading_content_drops_its_reads() {
     let t = TestApp::spawn().await;
-    install(
-        &t,
-        "examples/related-practice",
-        "related-practice",
-        "related",
-        &["get-content"],
-    )
-    .await;
-    install(&t, "examples/callout", "callout", "box", &[]).await;
-    let article = t
-        .publish_new(
-            "practice_article",
-            json!({"fields": {"title": "Oracy first", "slug": "oracy-first",
-            "summary": "S.", "topics": ["student-voice"], "visibility": "public"}}),
-        )
-        .await;
+    let article = related_and_callout(&t).await;
     let related = json!([{"type": "plugin:related/related", "props": {"articles": [article]}}]);
     let boxed = json!([{"type": "plugin:box/callout", "props": {"body": "Boxed"}}]);
     let id = t.publish_new("page", page("reads", related.clone())).await;
