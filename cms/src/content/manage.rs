@@ -500,11 +500,12 @@ impl Content {
                     action,
                     Action::Archive | Action::Unarchive | Action::Untrash
                 );
-                let stored_no_reads = doc
+                // What the snapshot this publish replaces recorded of its reads.
+                let stored_reads = doc
                     .locales
                     .get(locale)
                     .and_then(|l| l.published.as_ref())
-                    .is_some_and(|p| p.reads == Some(false));
+                    .and_then(|p| p.reads);
                 workflow::apply(&mut doc, locale, action, who, &now)?;
                 let mut effects = plugin_blocks::Effects::default();
                 if action == Action::Publish
@@ -516,11 +517,7 @@ impl Content {
                         || plugin_blocks::has_plugin_blocks(&ct, &snapshot.fields))
                 {
                     let (reads, missed) = renders.fill(&ct, &mut snapshot.fields);
-                    snapshot.reads = Some(!reads.is_empty());
-                    if stored_no_reads {
-                        effects.no_rows.push(locale.to_owned());
-                    }
-                    effects.reads.push((locale.to_owned(), reads));
+                    effects.record_reads(locale, stored_reads, snapshot, reads);
                     effects.enqueue = missed;
                 }
                 let locales = if item_level {

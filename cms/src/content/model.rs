@@ -161,13 +161,7 @@ impl ItemDoc {
         locale: &str,
         default: &str,
     ) -> Option<Resolved> {
-        let own = self.locales.get(locale).and_then(|l| l.published.as_ref());
-        let base = self
-            .locales
-            .get(default)
-            .and_then(|l| l.published.as_ref())
-            .filter(|_| locale != default);
-        match (own, base) {
+        match self.snapshots(locale, default) {
             (Some(own), base) => Some(resolve_over(ct, &own.fields, base.map(|b| &b.fields))),
             (None, Some(base)) => {
                 let mut r = resolve_over(ct, &Fields::new(), Some(&base.fields));
@@ -195,11 +189,22 @@ impl ItemDoc {
         self.archived_at.is_none() && self.trashed_at.is_none()
     }
 
-    /// True when `locale` has a published snapshot of its own or falls back to the default
-    /// locale's (when `resolve_published` gives something).
+    /// The snapshots `locale` is published from: its own, and the default locale's when
+    /// `locale` is another one (it falls back to it).
+    fn snapshots(&self, locale: &str, default: &str) -> (Option<&Snapshot>, Option<&Snapshot>) {
+        let own = self.locales.get(locale).and_then(|l| l.published.as_ref());
+        let base = self
+            .locales
+            .get(default)
+            .and_then(|l| l.published.as_ref())
+            .filter(|_| locale != default);
+        (own, base)
+    }
+
+    /// True when `resolve_published` gives something for `locale`.
     pub fn publishes(&self, locale: &str, default: &str) -> bool {
-        let published = |l: &str| self.locales.get(l).is_some_and(|l| l.published.is_some());
-        published(locale) || (locale != default && published(default))
+        let (own, base) = self.snapshots(locale, default);
+        own.is_some() || base.is_some()
     }
 }
 
@@ -324,7 +329,7 @@ pub fn delivery_rows(
     if !doc.is_live() {
         return rows;
     }
-    for locale in locales.iter().filter(|l| doc.publishes(l, default)) {
+    for locale in locales {
         let Some(resolved) = doc.resolve_published(ct, locale, default) else {
             continue;
         };

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use super::model::{Fields, ItemDoc};
+use super::model::{Fields, ItemDoc, Snapshot};
 use super::{Content, Error};
 use crate::plugins::{self, ContentSource, PluginRecord, RenderContext};
 use crate::principal::Principal;
@@ -27,6 +27,25 @@ pub(super) struct Effects {
     pub done: bool,
     /// Queue a re-render of the item (imported snapshots, a render that missed).
     pub enqueue: bool,
+}
+
+impl Effects {
+    /// What rendering `locale`'s snapshot read: the reads replace the locale's `plugin_read`
+    /// rows, and the snapshot records whether there were any. `stored` is what the snapshot
+    /// this one replaces recorded: when it read nothing, there are no rows to delete.
+    pub fn record_reads(
+        &mut self,
+        locale: &str,
+        stored: Option<bool>,
+        snapshot: &mut Snapshot,
+        reads: BTreeSet<String>,
+    ) {
+        if stored == Some(false) {
+            self.no_rows.push(locale.to_owned());
+        }
+        snapshot.reads = Some(!reads.is_empty());
+        self.reads.push((locale.to_owned(), reads));
+    }
 }
 
 /// Outcome of rendering one block, keyed by its type and props.
@@ -544,11 +563,7 @@ impl Content {
                 .await;
             let before = snapshot.fields.clone();
             let (reads, _) = renders.fill(&ct, &mut snapshot.fields);
-            if snapshot.reads == Some(false) {
-                effects.no_rows.push(locale.clone());
-            }
-            snapshot.reads = Some(!reads.is_empty());
-            effects.reads.push((locale.clone(), reads));
+            effects.record_reads(locale, snapshot.reads, snapshot, reads);
             if snapshot.fields != before {
                 changed.push(locale.clone());
             }
