@@ -47,7 +47,14 @@ impl Lang {
     /// What the text fields are indexed with: the full analyzer, plus, after each stem that
     /// differs from its word, the word itself marked with `EXACT_MARK` at the same position
     /// (exact word forms and typos of them are found without a second field and pass).
+    /// (`IndexTokenizer`: the same terms as `chained_index_analyzer`, in one pass.)
     pub fn index_analyzer(self) -> TextAnalyzer {
+        TextAnalyzer::from(IndexTokenizer::new(self))
+    }
+
+    /// The index analyzer as a chain of filters: what `IndexTokenizer` must yield.
+    #[cfg(test)]
+    fn chained_index_analyzer(self) -> TextAnalyzer {
         match self {
             Lang::English => self.raw_builder().filter(StemAndKeep).build(),
             Lang::Welsh => self.raw_builder().build(),
@@ -71,12 +78,15 @@ impl Lang {
     /// The chain with static dispatch: this runs for every word indexed.
     fn raw_builder(self) -> tantivy::tokenizer::TextAnalyzerBuilder<impl Tokenizer> {
         TextAnalyzer::builder(WordTokenizer::default())
-            .filter(RemoveLongFilter::limit(48))
+            .filter(RemoveLongFilter::limit(MAX_WORD_BYTES))
             .filter(LowerCaser)
             .filter(AsciiFoldingFilter)
             .filter(coop_filter(self))
     }
 }
+
+/// Words of this many bytes or more (after "co-op" joining) are not indexed.
+const MAX_WORD_BYTES: usize = 48;
 
 /// One analyzed token: its term and where it came from in the text (byte offsets).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -334,11 +344,16 @@ fn stem_english(text: &mut String) {
         if stems.len() >= STEM_CACHE_WORDS {
             stems.clear();
         }
-        let stem = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English)
-            .stem(text)
-            .into_owned();
+        let stem = english_stem(text);
         stems.insert(std::mem::replace(text, stem.clone()), stem);
     });
+}
+
+/// The Snowball English stem of a word (what tantivy's `Stemmer` gives).
+fn english_stem(word: &str) -> String {
+    rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English)
+        .stem(word)
+        .into_owned()
 }
 
 /// Marks a word as written (unstemmed) among the stems of a text field.
@@ -353,10 +368,13 @@ pub fn exact_term(raw: &str) -> String {
 }
 
 /// English stemming that keeps the word too: "councils" gives "council" then "=councils" at
-/// the same position; "council" gives "council" only.
+/// the same position; "council" gives "council" only. (The reference `IndexTokenizer` is
+/// tested against.)
+#[cfg(test)]
 #[derive(Clone)]
 pub struct StemAndKeep;
 
+#[cfg(test)]
 impl TokenFilter for StemAndKeep {
     type Tokenizer<T: Tokenizer> = StemAndKeepWrapper<T>;
 
@@ -365,9 +383,11 @@ impl TokenFilter for StemAndKeep {
     }
 }
 
+#[cfg(test)]
 #[derive(Clone)]
 pub struct StemAndKeepWrapper<T>(T);
 
+#[cfg(test)]
 impl<T: Tokenizer> Tokenizer for StemAndKeepWrapper<T> {
     type TokenStream<'a> = StemAndKeepStream<T::TokenStream<'a>>;
 
@@ -380,6 +400,7 @@ impl<T: Tokenizer> Tokenizer for StemAndKeepWrapper<T> {
     }
 }
 
+#[cfg(test)]
 pub struct StemAndKeepStream<T> {
     tail: T,
     token: Token,
@@ -387,6 +408,7 @@ pub struct StemAndKeepStream<T> {
     word_pending: bool,
 }
 
+#[cfg(test)]
 impl<T: TokenStream> TokenStream for StemAndKeepStream<T> {
     fn advance(&mut self) -> bool {
         if std::mem::take(&mut self.word_pending) {
@@ -415,6 +437,166 @@ impl<T: TokenStream> TokenStream for StemAndKeepStream<T> {
 
     fn token_mut(&mut self) -> &mut Token {
         &mut self.token
+    }
+}
+
+/// What one word of indexed text yields (remembered per thread by the word as written).
+#[derive(Debug, Clone)]
+enum Yield {
+    /// Nothing: the word is too long (`MAX_WORD_BYTES`).
+    Nothing,
+    /// Its term (the stem, in English), and the word itself where it differs from its stem
+    /// (`exact_term`).
+    Term {
+        term: Box<str>,
+        exact: Option<Box<str>>,
+    },
+}
+
+/// Distinct words as written whose yields a thread remembers per language before it forgets
+/// them all.
+const YIELD_CACHE_WORDS: usize = 100_000;
+
+thread_local! {
+    /// Per language (`Lang as usize`): word as written -> what it yields.
+    static YIELDS: RefCell<[FxHashMap<Box<str>, Yield>; 2]> = RefCell::default();
+}
+
+/// The index analyzer in one pass. Indexing runs every word through words, length limit,
+/// lower-casing, folding, the co-operative normalization and the stemmer; text repeats its
+/// words (a Zipf curve), so each word as written goes through that chain once per thread and
+/// its terms are remembered: what the chain yields depends on the word alone.
+#[derive(Clone)]
+pub struct IndexTokenizer {
+    lang: Lang,
+    token: Token,
+    /// The exact term still to emit for the last word.
+    exact: String,
+    /// The chain up to stemming (`Lang::raw_analyzer`), for words not yet remembered.
+    raw: TextAnalyzer,
+}
+
+impl IndexTokenizer {
+    fn new(lang: Lang) -> IndexTokenizer {
+        IndexTokenizer {
+            lang,
+            token: Token::default(),
+            exact: String::new(),
+            raw: lang.raw_analyzer(),
+        }
+    }
+}
+
+pub struct IndexTokenStream<'a> {
+    text: &'a str,
+    at: usize,
+    lang: Lang,
+    token: &'a mut Token,
+    exact: &'a mut String,
+    exact_pending: bool,
+    raw: &'a mut TextAnalyzer,
+}
+
+impl Tokenizer for IndexTokenizer {
+    type TokenStream<'a> = IndexTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> IndexTokenStream<'a> {
+        self.token.reset();
+        IndexTokenStream {
+            text,
+            at: 0,
+            lang: self.lang,
+            token: &mut self.token,
+            exact: &mut self.exact,
+            exact_pending: false,
+            raw: &mut self.raw,
+        }
+    }
+}
+
+/// What `word` (one word as `next_word` finds it) yields: the raw chain's one token, stemmed
+/// in English.
+fn yield_of(raw: &mut TextAnalyzer, lang: Lang, word: &str) -> Yield {
+    let mut stream = raw.token_stream(word);
+    let Some(token) = stream.next() else {
+        return Yield::Nothing;
+    };
+    match lang {
+        Lang::English => {
+            let stem = english_stem(&token.text);
+            Yield::Term {
+                exact: (stem != token.text).then(|| exact_term(&token.text).into_boxed_str()),
+                term: stem.into_boxed_str(),
+            }
+        }
+        Lang::Welsh => Yield::Term {
+            term: token.text.as_str().into(),
+            exact: None,
+        },
+    }
+}
+
+impl IndexTokenStream<'_> {
+    /// Make `yielded` the current token (and the next one, for an exact term); false when it
+    /// yields nothing.
+    fn emit(&mut self, yielded: &Yield) -> bool {
+        let Yield::Term { term, exact } = yielded else {
+            return false;
+        };
+        self.token.text.clear();
+        self.token.text.push_str(term);
+        if let Some(exact) = exact {
+            self.exact.clear();
+            self.exact.push_str(exact);
+            self.exact_pending = true;
+        }
+        true
+    }
+}
+
+impl TokenStream for IndexTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        if std::mem::take(&mut self.exact_pending) {
+            std::mem::swap(&mut self.token.text, self.exact);
+            return true;
+        }
+        let lang = self.lang;
+        loop {
+            let Some(word) = next_word(self.text, self.at) else {
+                self.at = self.text.len();
+                return false;
+            };
+            self.at = word.to;
+            self.token.position = self.token.position.wrapping_add(1);
+            let text = self.text;
+            let written = &text[word.from..word.to];
+            let found = YIELDS.with_borrow_mut(|yields| {
+                let cache = &mut yields[lang as usize];
+                if let Some(yielded) = cache.get(written) {
+                    return self.emit(yielded);
+                }
+                let yielded = yield_of(self.raw, lang, written);
+                let found = self.emit(&yielded);
+                if cache.len() >= YIELD_CACHE_WORDS {
+                    cache.clear();
+                }
+                cache.insert(written.into(), yielded);
+                found
+            });
+            if found {
+                self.token.offset_from = word.from;
+                self.token.offset_to = word.to;
+                return true;
+            }
+        }
+    }
+
+    fn token(&self) -> &Token {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
     }
 }
 
@@ -495,6 +677,44 @@ mod tests {
         // Welsh has no stemmer: the index terms are the query terms.
         let mut welsh = Lang::Welsh.index_analyzer();
         assert_eq!(analyze(&mut welsh, "Ysgolion").len(), 1);
+    }
+
+    /// Every token with its position and offsets.
+    fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, usize, usize, usize)> {
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while let Some(t) = stream.next() {
+            out.push((t.text.clone(), t.position, t.offset_from, t.offset_to));
+        }
+        out
+    }
+
+    #[test]
+    fn the_one_pass_index_analyzer_yields_the_chains_tokens() {
+        let long = "x".repeat(47);
+        let tricky = format!(
+            "Co-operative co-op CO‐OPS coops Cydweithredol cydweithfeydd Ŵyl Café naïve \
+             Schools schools SCHOOLS improving, improved; {long} {long}y {long}yz co- co-o \
+             co-{long} 3rd-year Year-6 (aged 10–11) — ysgol Gymraeg; Ünïcode Straße ﬁnance"
+        );
+        let demo: Vec<String> = crate::app::DEMO_JSONL
+            .lines()
+            .take(60)
+            .map(str::to_owned)
+            .collect();
+        for lang in [Lang::English, Lang::Welsh] {
+            let mut fused = lang.index_analyzer();
+            let mut chain = lang.chained_index_analyzer();
+            // Twice each: the second pass answers from the per-thread cache.
+            for text in std::iter::once(&tricky).chain(&demo).chain(&demo) {
+                assert_eq!(
+                    tokens(&mut fused, text),
+                    tokens(&mut chain, text),
+                    "{lang:?}: {text}"
+                );
+            }
+            assert!(!tokens(&mut fused, &tricky).is_empty());
+        }
     }
 
     #[test]
