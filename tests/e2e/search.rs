@@ -387,6 +387,96 @@ async fn welsh_is_searched_with_its_own_analyzer() {
 }
 
 #[tokio::test]
+async fn welsh_readers_find_english_snapshots_their_locale_falls_back_to() {
+    let app = seeded().await;
+    let member = app.user_session("m@example.org", "member").await;
+    // No article has a Welsh snapshot: Welsh readers get the English ones, searched as the
+    // English text they are ("speaking" meets "speak" by its stem), within their visibility.
+    let (status, body) = search(&app, None, "q=speaking&locale=cy&facets=topics").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(slugs(&body), ["talk"]);
+    assert_eq!(body["data"][0]["locale"], "cy");
+    assert_eq!(body["data"][0]["view"], "published");
+    assert!(
+        body["data"][0]["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>speak</mark>"),
+        "{body}"
+    );
+    assert_eq!(
+        body["meta"]["facets"]["topics"],
+        json!({"curriculum": 1, "student-voice": 1})
+    );
+    let (_, body) = search(&app, None, "q=oracy&locale=cy").await;
+    assert_eq!(
+        (slugs(&body), &body["meta"]["total"]),
+        (vec!["talk".to_owned()], &json!(1))
+    );
+    let (_, body) = search(&app, Some(&member), "q=oracy&locale=cy").await;
+    assert_eq!(body["meta"]["total"], 2, "{body}");
+    // Welsh words find English text by what they mean ("cydweithredol": co-operative).
+    let (_, body) = search(&app, None, "q=cydweithredol&locale=cy").await;
+    let mut found = slugs(&body);
+    found.sort();
+    assert_eq!(found, ["allotment", "governors"]);
+    let body: Value = app
+        .get("/api/v1/search/suggest?q=orac&locale=cy")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["data"][0]["text"], "Oracy across the school", "{body}");
+    assert_eq!(body["data"][0]["locale"], "cy");
+
+    // Once "talk" has a Welsh snapshot of its own, Welsh readers find that one, once.
+    let (_, body) = search(&app, None, "q=oracy&locale=cy").await;
+    let id = body["data"][0]["id"].as_str().unwrap().to_owned();
+    let etag = app
+        .admin(
+            Method::GET,
+            &format!("/api/v1/manage/practice_article/{id}?locale=cy"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .headers()
+        .get("etag")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let resp = app
+        .admin(
+            Method::PATCH,
+            &format!("/api/v1/manage/practice_article/{id}?locale=cy"),
+        )
+        .header("if-match", etag)
+        .json(&json!({"fields": {"title": "Llafaredd ar draws yr ysgol", "slug": "talk"}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
+    app.action("practice_article", &id, "publish", "cy").await;
+    app.app.search.catch_up().await.unwrap();
+    let (_, body) = search(&app, None, "q=llafaredd&locale=cy").await;
+    assert_eq!(slugs(&body), ["talk"]);
+    // Its body falls back to English field by field, and is now analyzed as Welsh.
+    let (_, body) = search(&app, None, "q=oracy&locale=cy").await;
+    assert_eq!(
+        (slugs(&body), &body["meta"]["total"]),
+        (vec!["talk".to_owned()], &json!(1))
+    );
+    let (_, body) = search(&app, None, "q=speaking&locale=cy").await;
+    assert_eq!(body["meta"]["total"], 0, "{body}");
+    // English readers still find the English snapshot.
+    let (_, body) = search(&app, None, "q=speaking").await;
+    assert_eq!(slugs(&body), ["talk"]);
+}
+
+#[tokio::test]
 async fn bad_queries_get_a_400_with_a_code_and_never_a_5xx() {
     let app = seeded().await;
     let long = "a".repeat(10_000);

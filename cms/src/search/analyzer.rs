@@ -75,6 +75,17 @@ impl Lang {
         self.raw_builder().build()
     }
 
+    /// What a word another language's raw analyzer left (`raw`: lower-cased, folded, the
+    /// co-operative spellings joined) indexes as in this language: a Welsh reader's words
+    /// looked up in English text (a Welsh snapshot that is wholly the English one).
+    pub fn term_of_raw(self, raw: &str) -> String {
+        let mut term = raw.to_owned();
+        if self == Lang::English {
+            stem_english(&mut term);
+        }
+        term
+    }
+
     /// The chain with static dispatch: this runs for every word indexed.
     fn raw_builder(self) -> tantivy::tokenizer::TextAnalyzerBuilder<impl Tokenizer> {
         TextAnalyzer::builder(WordTokenizer::default())

@@ -78,7 +78,7 @@ pub(super) async fn open_current(
     options: &SearchOptions,
     fingerprint: &str,
 ) -> Result<Arc<SearchIndex>, Error> {
-    let layout = Layout::new(schemas, &options.locales);
+    let layout = Layout::new(schemas, &options.locales, &options.default_locale);
     let Some(root) = &options.dir else {
         let index = Arc::new(SearchIndex::open(Place::Ram, layout)?);
         fill(store, schemas, &index, &|_, _| {}).await?;
@@ -320,11 +320,25 @@ async fn fill(
     progress(0, total);
     let mut adding: Option<tokio::task::JoinHandle<Result<(), Error>>> = None;
     for pages in &mut tables {
+        // The rows of a page's last item, which may go on in the next page: an item's
+        // locales are indexed together (`document::shared_rows`).
+        let mut carry: Vec<Value> = Vec::new();
         loop {
             let read = std::time::Instant::now();
-            let rows = pages.next(store).await?;
-            if rows.is_empty() {
+            let mut rows = pages.next(store).await?;
+            let end = rows.is_empty();
+            if !carry.is_empty() {
+                carry.append(&mut rows);
+                rows = std::mem::take(&mut carry);
+            }
+            if end && rows.is_empty() {
                 break;
+            }
+            if !end && pages.table == "delivery" {
+                carry = rows.split_off(last_item_start(&rows));
+                if rows.is_empty() {
+                    continue;
+                }
             }
             let n = rows.len() as u64;
             let item = if pages.table == "working" {
@@ -383,6 +397,18 @@ async fn fill(
         );
     });
     Ok(())
+}
+
+/// Where the rows of the last item of `rows` (rows of one item are adjacent: keys are
+/// `<uid>.<locale>`) begin.
+fn last_item_start(rows: &[Value]) -> usize {
+    fn uid(row: &Value) -> Option<&str> {
+        row.get("uid").and_then(Value::as_str)
+    }
+    let last = rows.last().and_then(uid);
+    rows.iter()
+        .rposition(|row| uid(row) != last)
+        .map_or(0, |i| i + 1)
 }
 
 fn joined(result: Result<Result<(), Error>, tokio::task::JoinError>) -> Result<(), Error> {
@@ -452,7 +478,8 @@ impl Search {
 
     async fn rebuild_inner(&self) -> Result<(), Error> {
         let inner = &self.inner;
-        let layout = Layout::new(&inner.schemas, &inner.options.locales);
+        let options = &inner.options;
+        let layout = Layout::new(&inner.schemas, &options.locales, &options.default_locale);
         let (place, name) = match &inner.options.dir {
             None => (Place::Ram, None),
             Some(root) => {
@@ -487,6 +514,19 @@ impl Search {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_items_rows_are_found_for_the_next_page() {
+        let rows = |uids: &[&str]| -> Vec<Value> {
+            uids.iter()
+                .map(|u| serde_json::json!({ "uid": u }))
+                .collect()
+        };
+        assert_eq!(last_item_start(&rows(&["a", "a", "b", "c", "c"])), 3);
+        assert_eq!(last_item_start(&rows(&["a", "b"])), 1);
+        assert_eq!(last_item_start(&rows(&["a", "a"])), 0);
+        assert_eq!(last_item_start(&rows(&[])), 0);
+    }
 
     #[tokio::test]
     async fn pages_cover_every_key_once_without_listing_the_keys() {

@@ -29,13 +29,65 @@ pub fn filter_values(value: &Value) -> Vec<String> {
     }
 }
 
+/// True when the delivery row `row` (of a locale other than the default) is wholly the
+/// default locale's row `base`: same revision, fields, visibility, slug and sort keys (a
+/// locale without a snapshot of its own, falling back to the default's as a whole). Only the
+/// locale and the list of fallen-back fields differ.
+fn same_snapshot(row: &Value, base: &Value) -> bool {
+    let (Some(row), Some(base)) = (row.as_object(), base.as_object()) else {
+        return false;
+    };
+    let own = |k: &String| k != "locale" && k != "fallback";
+    row.keys().filter(|k| own(k)).count() == base.keys().filter(|k| own(k)).count()
+        && row
+            .iter()
+            .filter(|(k, _)| own(k))
+            .all(|(k, v)| base.get(k) == Some(v))
+}
+
+/// The delivery rows that get a document of their own, each with the other locales whose
+/// snapshot is wholly its own (`same_snapshot`): those share its document (their keys and
+/// access terms are added to it) instead of indexing the same text again, analyzed as the
+/// default locale's language, which it is written in. Rows of one item are matched by `uid`
+/// among `rows` only: a fallback row whose default-locale row is not among them keeps a
+/// document of its own.
+pub fn shared_rows<'a>(rows: &'a [Value], default_locale: &str) -> Vec<(&'a Value, Vec<&'a str>)> {
+    let s = |row: &'a Value, k: &str| row.get(k).and_then(Value::as_str).unwrap_or_default();
+    let bases: std::collections::HashMap<&str, usize> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, row)| s(row, "locale") == default_locale)
+        .map(|(i, row)| (s(row, "uid"), i))
+        .collect();
+    let mut out: Vec<(&Value, Vec<&str>)> = rows.iter().map(|row| (row, Vec::new())).collect();
+    let mut keep = vec![true; rows.len()];
+    for (i, row) in rows.iter().enumerate() {
+        let locale = s(row, "locale");
+        if locale == default_locale {
+            continue;
+        }
+        if let Some(&base) = bases.get(s(row, "uid"))
+            && same_snapshot(row, &rows[base])
+        {
+            keep[i] = false;
+            out[base].1.push(locale);
+        }
+    }
+    out.into_iter()
+        .zip(keep)
+        .filter_map(|(shared, keep)| keep.then_some(shared))
+        .collect()
+}
+
 /// The index document of a projection row, or None when the row is not searchable (unknown
-/// type, a trashed working copy).
+/// type, a trashed working copy). `shared` are the other locales whose snapshot is this row's
+/// (`shared_rows`): the document carries their keys and access terms too.
 pub fn build(
     layout: &Layout,
     schemas: &Registry,
     row: &Value,
     view: &str,
+    shared: &[&str],
 ) -> Option<TantivyDocument> {
     let s = |k: &str| row.get(k).and_then(Value::as_str).unwrap_or_default();
     let ct: &ContentType = schemas.get(s("ctype"))?;
@@ -59,10 +111,15 @@ pub fn build(
     doc.add_text(layout.keywords, keyword("scope", s("scope")));
     doc.add_text(layout.locale, locale);
     doc.add_text(layout.view, view);
-    doc.add_text(
-        layout.keywords,
-        keyword("access", &access_term(view, s("visibility"), locale)),
-    );
+    for other in shared {
+        doc.add_text(layout.key, doc_key(uid, other, view));
+    }
+    for locale in std::iter::once(&locale).chain(shared) {
+        doc.add_text(
+            layout.keywords,
+            keyword("access", &access_term(view, s("visibility"), locale)),
+        );
+    }
     doc.add_text(layout.state, state);
     doc.add_u64(
         layout.revision,
@@ -111,4 +168,59 @@ pub fn build(
     }
     doc.add_text(layout.body, body);
     Some(doc)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(uid: &str, locale: &str, title: &str, fallback: &[&str]) -> Value {
+        json!({"uid": uid, "ctype": "page", "locale": locale, "revision": 3,
+               "visibility": "public", "fallback": fallback, "fields": {"title": title}})
+    }
+
+    #[test]
+    fn a_locale_wholly_falling_back_shares_the_default_locales_document() {
+        let rows = vec![
+            // "a": Welsh falls back wholly to English: one document for both.
+            row("a", "cy", "Hello", &["title"]),
+            row("a", "en", "Hello", &[]),
+            // "b": Welsh has its own snapshot: a document each.
+            row("b", "cy", "Helo", &[]),
+            row("b", "en", "Hello", &[]),
+            // "c": the English row is not among these rows: the Welsh one stays alone.
+            row("c", "cy", "Hello", &["title"]),
+        ];
+        let shared: Vec<(String, String, Vec<&str>)> = shared_rows(&rows, "en")
+            .into_iter()
+            .map(|(row, locales)| {
+                (
+                    row["uid"].as_str().unwrap().to_owned(),
+                    row["locale"].as_str().unwrap().to_owned(),
+                    locales,
+                )
+            })
+            .collect();
+        let expect = |uid: &str, locale: &str, shared: &[&'static str]| {
+            (uid.to_owned(), locale.to_owned(), shared.to_vec())
+        };
+        assert_eq!(
+            shared,
+            [
+                expect("a", "en", &["cy"]),
+                expect("b", "cy", &[]),
+                expect("b", "en", &[]),
+                expect("c", "cy", &[]),
+            ]
+        );
+        // Any other difference (a revision, the visibility) keeps the documents apart.
+        let mut other = row("a", "cy", "Hello", &["title"]);
+        other["revision"] = json!(2);
+        assert_eq!(
+            shared_rows(&[other, row("a", "en", "Hello", &[])], "en").len(),
+            2
+        );
+    }
 }

@@ -146,11 +146,15 @@ impl SearchIndex {
         schemas: &Registry,
         rows: &ItemRows,
     ) -> Result<(), Error> {
-        for (view, list) in [(WORKING, &rows.working), (PUBLISHED, &rows.delivery)] {
-            for row in list {
-                if let Some(doc) = document::build(&self.layout, schemas, row, view) {
-                    writer.add_document(doc).map_err(tantivy_err)?;
-                }
+        let layout = &self.layout;
+        let working = rows.working.iter().map(|row| (row, Vec::new()));
+        let delivery = document::shared_rows(&rows.delivery, &layout.default_locale);
+        let views = working
+            .map(|shared| (WORKING, shared))
+            .chain(delivery.into_iter().map(|shared| (PUBLISHED, shared)));
+        for (view, (row, shared)) in views {
+            if let Some(doc) = document::build(layout, schemas, row, view, &shared) {
+                writer.add_document(doc).map_err(tantivy_err)?;
             }
         }
         Ok(())
@@ -240,7 +244,8 @@ impl SearchIndex {
         self.reader.searcher().segment_readers().len()
     }
 
-    /// Every document's (key, revision), sorted: what tests compare with the database.
+    /// Every (item, locale, view) key the index holds, with its revision, sorted: what tests
+    /// compare with the database.
     pub fn keys(&self) -> Result<Vec<(String, u64)>, Error> {
         dump(&self.reader, self.layout.key, self.layout.revision)
     }
@@ -301,15 +306,14 @@ fn dump(
                 continue;
             }
             let doc: TantivyDocument = store.get(doc_id).map_err(tantivy_err)?;
-            out.push((
-                doc.get_first(key)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_owned(),
-                doc.get_first(revision)
-                    .and_then(|v| v.as_u64())
-                    .unwrap_or(0),
-            ));
+            let revision = doc
+                .get_first(revision)
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0);
+            // A document shared by several locales (`document::shared_rows`) has a key each.
+            for key in doc.get_all(key).filter_map(|v| v.as_str()) {
+                out.push((key.to_owned(), revision));
+            }
         }
     }
     out.sort();

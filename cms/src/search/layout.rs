@@ -45,13 +45,16 @@ pub struct Layout {
     /// Boost of each tier; `text[lang][i]` holds the text of fields searchable with `tiers[i]`.
     pub tiers: Vec<f32>,
     pub langs: Vec<Lang>,
+    /// The locale other locales fall back to: a locale's snapshot that is wholly the default
+    /// locale's shares its document (`document::shared_rows`).
+    pub default_locale: String,
     /// Per language, one field per tier: stems, and words as written where they differ
     /// from their stems (`analyzer::exact_term`).
     text: Vec<(Lang, Vec<Field>)>,
 }
 
 impl Layout {
-    pub fn new(schemas: &Registry, locales: &[String]) -> Layout {
+    pub fn new(schemas: &Registry, locales: &[String], default_locale: &str) -> Layout {
         let tiers = boost_tiers(schemas);
         let langs: Vec<Lang> = locales
             .iter()
@@ -106,6 +109,7 @@ impl Layout {
             facets,
             tiers,
             langs,
+            default_locale: default_locale.to_owned(),
             text,
         }
     }
@@ -159,19 +163,23 @@ pub fn access_term(view: &str, visibility: &str, locale: &str) -> String {
 
 /// Names an index build: the analyzer version, the content types and the locales. A change to
 /// any of them means a fresh index, rebuilt from SurrealDB at start.
-pub fn fingerprint(schemas: &Registry, locales: &[String]) -> String {
+pub fn fingerprint(schemas: &Registry, locales: &[String], default_locale: &str) -> String {
     let mut h = Sha256::new();
     h.update(format!("analyzer {ANALYZER_VERSION}\n"));
     h.update(format!("index layout {LAYOUT_VERSION}\n"));
     // The tantivy schema itself: a field added or changed can never open an old index.
-    h.update(serde_json::to_vec(&Layout::new(schemas, locales).schema).unwrap_or_default());
+    h.update(
+        serde_json::to_vec(&Layout::new(schemas, locales, default_locale).schema)
+            .unwrap_or_default(),
+    );
     for ct in schemas.types() {
         h.update(serde_json::to_vec(ct).unwrap_or_default());
         h.update(b"\n");
     }
     h.update(locales.join(","));
+    h.update(format!("\ndefault {default_locale}"));
     hex::encode(&h.finalize()[..8])
 }
 
 /// Bump when what documents hold changes (the fields are in the fingerprint already).
-const LAYOUT_VERSION: u32 = 5;
+const LAYOUT_VERSION: u32 = 6;

@@ -138,7 +138,7 @@ impl Search {
         options: SearchOptions,
         wake: Arc<tokio::sync::Notify>,
     ) -> Result<Search, Error> {
-        let fingerprint = layout::fingerprint(&schemas, &options.locales);
+        let fingerprint = layout::fingerprint(&schemas, &options.locales, &options.default_locale);
         let live = build::open_current(&store, &schemas, &options, &fingerprint).await?;
         let search = Search {
             inner: Arc::new(Inner {

@@ -78,6 +78,23 @@ pub fn parse(q: &str, lang: Lang) -> Vec<Part> {
     parts
 }
 
+/// `parts` as words of `lang`: each word's term is what its raw form indexes as in `lang`
+/// (`Lang::term_of_raw`), so that words parsed for one language find text of another.
+pub fn in_language(parts: &[Part], lang: Lang) -> Vec<Part> {
+    let convert = |t: &QueryTerm| QueryTerm {
+        term: lang.term_of_raw(&t.raw),
+        raw: t.raw.clone(),
+        fuzzy: t.fuzzy,
+    };
+    parts
+        .iter()
+        .map(|p| match p {
+            Part::Term(t) => Part::Term(convert(t)),
+            Part::Phrase(ts) => Part::Phrase(ts.iter().map(convert).collect()),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

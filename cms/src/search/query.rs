@@ -17,7 +17,7 @@ use super::Error;
 use super::analyzer::{Lang, exact_term};
 use super::index::SearchIndex;
 use super::layout::{Layout, PUBLISHED, WORKING, access_term, keyword};
-use super::parse::{Part, QueryTerm, fuzzy_distance, parse};
+use super::parse::{Part, QueryTerm, fuzzy_distance, in_language, parse};
 use super::request::{SearchRequest, View};
 use super::snippet::{Matcher, snippet};
 use crate::principal::Principal;
@@ -254,6 +254,45 @@ fn text_query(
     ))
 }
 
+/// The languages a request's words are looked up in, with the words parsed for each: the
+/// request locale's, and for published snapshots of another locale, the default locale's
+/// too (a snapshot that is wholly the default locale's shares its document, in its language:
+/// `document::shared_rows`).
+pub fn languages(layout: &Layout, request: &SearchRequest) -> Vec<(Lang, Vec<Part>)> {
+    let lang = Lang::of_locale(&request.locale);
+    let parts = parse(&request.q, lang);
+    let base = Lang::of_locale(&layout.default_locale);
+    let mut out = Vec::new();
+    if base != lang && request.view == View::Published && !parts.is_empty() {
+        out.push((base, in_language(&parts, base)));
+    }
+    out.insert(0, (lang, parts));
+    out
+}
+
+/// The text query in every language of `langs`: a document matches in one of them.
+fn texts_query(
+    layout: &Layout,
+    langs: &[(Lang, Vec<Part>)],
+    all: bool,
+    typos: bool,
+    scope: &Scope,
+) -> Box<dyn Query> {
+    let mut queries: Vec<(Occur, Box<dyn Query>)> = langs
+        .iter()
+        .map(|(lang, parts)| {
+            (
+                Occur::Should,
+                text_query(layout, *lang, parts, all, typos, scope),
+            )
+        })
+        .collect();
+    match queries.len() {
+        1 => queries.remove(0).1,
+        _ => Box::new(BooleanQuery::new(queries)),
+    }
+}
+
 fn stored(doc: &TantivyDocument, field: Field) -> &str {
     doc.get_first(field)
         .and_then(|v| v.as_str())
@@ -267,8 +306,8 @@ pub fn run(
     who: &Principal,
 ) -> Result<SearchResult, Error> {
     let layout = &index.layout;
-    let lang = Lang::of_locale(&request.locale);
-    let parts = parse(&request.q, lang);
+    let langs = languages(layout, request);
+    let parts = langs.first().map(|(_, p)| p.as_slice()).unwrap_or_default();
     let searcher = index.reader.searcher();
     let mut result = SearchResult {
         hits: Vec::new(),
@@ -286,10 +325,7 @@ pub fn run(
     let scope = || scope_clauses(layout, request, who);
     let run = |all: bool, typos: bool| {
         let mut clauses = scope();
-        clauses.push((
-            Occur::Must,
-            text_query(layout, lang, &parts, all, typos, &scope),
-        ));
+        clauses.push((Occur::Must, texts_query(layout, &langs, all, typos, &scope)));
         execute(&searcher, layout, &BooleanQuery::new(clauses), request)
     };
     // The words as typed; then with typo matches (scored below exact ones) when they find
@@ -313,22 +349,43 @@ pub fn run(
     for (name, counts) in facets {
         result.facets.insert(name, counts);
     }
-    let terms: Vec<QueryTerm> = parts.iter().flat_map(|p| p.terms().to_vec()).collect();
-    let mut matcher = Matcher::new(&terms, lang, typos);
+    // Snippets mark the words as the language of the document's text finds them.
+    let terms: Vec<(Lang, Vec<QueryTerm>)> = langs
+        .iter()
+        .map(|(lang, parts)| {
+            (
+                *lang,
+                parts.iter().flat_map(|p| p.terms().to_vec()).collect(),
+            )
+        })
+        .collect();
+    let mut matchers: Vec<(Lang, Matcher)> = terms
+        .iter()
+        .map(|(lang, terms)| (*lang, Matcher::new(terms, *lang, typos)))
+        .collect();
     for (score, address) in top {
         let doc: TantivyDocument = searcher
             .doc(address)
             .map_err(|e| Error::Index(e.to_string()))?;
         let body = stored(&doc, layout.body);
+        let written_in = Lang::of_locale(stored(&doc, layout.locale));
+        let mine = matchers
+            .iter()
+            .position(|(lang, _)| *lang == written_in)
+            .unwrap_or(0);
+        let Some((_, matcher)) = matchers.get_mut(mine) else {
+            continue;
+        };
         result.hits.push(Hit {
             id: stored(&doc, layout.uid).to_owned(),
             ctype: stored(&doc, layout.ctype).to_owned(),
             site: stored(&doc, layout.site).to_owned(),
-            locale: stored(&doc, layout.locale).to_owned(),
+            // The document may be shared with the requested locale (its access term matched).
+            locale: request.locale.clone(),
             view: stored(&doc, layout.view).to_owned(),
             slug: stored(&doc, layout.slug).to_owned(),
             title: stored(&doc, layout.title).to_owned(),
-            snippet: snippet(body, &mut matcher),
+            snippet: snippet(body, matcher),
             score,
         });
     }

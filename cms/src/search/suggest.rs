@@ -9,10 +9,9 @@ use tantivy::query::{BooleanQuery, Occur, Query};
 use tantivy::schema::Value as _;
 
 use super::Error;
-use super::analyzer::Lang;
 use super::index::SearchIndex;
-use super::parse::{Part, parse};
-use super::query::{scope_clauses, tier_clauses};
+use super::parse::Part;
+use super::query::{languages, scope_clauses, tier_clauses};
 use super::request::SearchRequest;
 use crate::principal::Principal;
 
@@ -63,46 +62,54 @@ pub fn run(
     who: &Principal,
 ) -> Result<Vec<Suggestion>, Error> {
     let layout = &index.layout;
-    let lang = Lang::of_locale(&request.locale);
-    let fields = layout.text_fields(lang);
-    let mut words: Vec<String> = parse(&request.q, lang)
-        .iter()
-        .flat_map(Part::terms)
-        .map(|t| t.term.clone())
-        .collect();
-    let Some(last) = words.pop() else {
-        return Ok(Vec::new());
-    };
     // The last word is typed in part: expand it unstemmed as typed, lower-cased.
     let typed = request
         .q
         .split(|c: char| !c.is_alphanumeric())
         .rfind(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .unwrap_or_else(|| last.clone());
-    let term_clause = |terms: &[String]| -> Box<dyn Query> {
-        Box::new(BooleanQuery::new(
-            terms
-                .iter()
-                .flat_map(|term| tier_clauses(layout, lang, term))
-                .collect(),
-        ))
-    };
-    // Both as typed ("democrac") and as analyzed ("democracy" -> "democraci").
-    let mut expansions = expand(index, fields, &typed);
-    for t in expand(index, fields, &last) {
-        if !expansions.contains(&t) {
-            expansions.push(t);
+        .map(str::to_lowercase);
+    // In each language the request's words are looked up in (`query::languages`).
+    let mut texts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for (lang, parts) in languages(layout, request) {
+        let mut words: Vec<String> = parts
+            .iter()
+            .flat_map(Part::terms)
+            .map(|t| t.term.clone())
+            .collect();
+        let Some(last) = words.pop() else {
+            continue;
+        };
+        let term_clause = |terms: &[String]| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(
+                terms
+                    .iter()
+                    .flat_map(|term| tier_clauses(layout, lang, term))
+                    .collect(),
+            ))
+        };
+        // Both as typed ("democrac") and as analyzed ("democracy" -> "democraci").
+        let fields = layout.text_fields(lang);
+        let mut expansions = expand(index, fields, typed.as_deref().unwrap_or(&last));
+        for t in expand(index, fields, &last) {
+            if !expansions.contains(&t) {
+                expansions.push(t);
+            }
         }
+        if expansions.is_empty() {
+            continue;
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = words
+            .iter()
+            .map(|w| (Occur::Must, term_clause(std::slice::from_ref(w))))
+            .collect();
+        clauses.push((Occur::Must, term_clause(&expansions)));
+        texts.push((Occur::Should, Box::new(BooleanQuery::new(clauses))));
     }
-    if expansions.is_empty() {
+    if texts.is_empty() {
         return Ok(Vec::new());
     }
     let mut clauses = scope_clauses(layout, request, who);
-    for w in &words {
-        clauses.push((Occur::Must, term_clause(std::slice::from_ref(w))));
-    }
-    clauses.push((Occur::Must, term_clause(&expansions)));
+    clauses.push((Occur::Must, Box::new(BooleanQuery::new(texts))));
     let query = BooleanQuery::new(clauses);
     let searcher = index.reader.searcher();
     let top = searcher
@@ -127,7 +134,8 @@ pub fn run(
             text,
             id: get(layout.uid),
             ctype: get(layout.ctype),
-            locale: get(layout.locale),
+            // The document may be shared with the requested locale (its access term matched).
+            locale: request.locale.clone(),
             slug: get(layout.slug),
         });
     }
