@@ -16,6 +16,27 @@ fn article(slug: &str, title: &str, body: &str, topics: &[&str], visibility: &st
     }})
 }
 
+/// Give the article `id` a Welsh working copy with `body` (`{"fields": ...}`).
+async fn translate(app: &TestApp, id: &str, body: Value) {
+    let path = format!("/api/v1/manage/practice_article/{id}?locale=cy");
+    let resp = app.admin(Method::GET, &path).send().await.unwrap();
+    let etag = resp
+        .headers()
+        .get("etag")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let resp = app
+        .admin(Method::PATCH, &path)
+        .header("if-match", etag)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
+}
+
 async fn search(app: &TestApp, token: Option<&str>, query: &str) -> (u16, Value) {
     let mut req = app.get(&format!("/api/v1/search?{query}"));
     if let Some(t) = token {
@@ -350,28 +371,7 @@ async fn welsh_is_searched_with_its_own_analyzer() {
         )
         .await;
     let id = item["sys"]["id"].as_str().unwrap().to_owned();
-    let etag = app
-        .admin(
-            Method::GET,
-            &format!("/api/v1/manage/practice_article/{id}?locale=cy"),
-        )
-        .send()
-        .await
-        .unwrap()
-        .headers()
-        .get("etag")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let resp = app
-        .admin(Method::PATCH, &format!("/api/v1/manage/practice_article/{id}?locale=cy"))
-        .header("if-match", etag)
-        .json(&json!({"fields": {"title": "Llais y disgyblion", "summary": "Ysgolion cydweithredol yn gwrando.", "slug": "llais"}}))
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
+    translate(&app, &id, json!({"fields": {"title": "Llais y disgyblion", "summary": "Ysgolion cydweithredol yn gwrando.", "slug": "llais"}})).await;
     app.action("practice_article", &id, "publish", "en").await;
     app.action("practice_article", &id, "publish", "cy").await;
     app.app.search.catch_up().await.unwrap();
@@ -420,45 +420,19 @@ async fn welsh_readers_find_english_snapshots_their_locale_falls_back_to() {
     let mut found = slugs(&body);
     found.sort();
     assert_eq!(found, ["allotment", "governors"]);
-    let body: Value = app
-        .get("/api/v1/search/suggest?q=orac&locale=cy")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = app.json("/api/v1/search/suggest?q=orac&locale=cy").await;
     assert_eq!(body["data"][0]["text"], "Oracy across the school", "{body}");
     assert_eq!(body["data"][0]["locale"], "cy");
 
     // Once "talk" has a Welsh snapshot of its own, Welsh readers find that one, once.
     let (_, body) = search(&app, None, "q=oracy&locale=cy").await;
     let id = body["data"][0]["id"].as_str().unwrap().to_owned();
-    let etag = app
-        .admin(
-            Method::GET,
-            &format!("/api/v1/manage/practice_article/{id}?locale=cy"),
-        )
-        .send()
-        .await
-        .unwrap()
-        .headers()
-        .get("etag")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let resp = app
-        .admin(
-            Method::PATCH,
-            &format!("/api/v1/manage/practice_article/{id}?locale=cy"),
-        )
-        .header("if-match", etag)
-        .json(&json!({"fields": {"title": "Llafaredd ar draws yr ysgol", "slug": "talk"}}))
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
+    translate(
+        &app,
+        &id,
+        json!({"fields": {"title": "Llafaredd ar draws yr ysgol", "slug": "talk"}}),
+    )
+    .await;
     app.action("practice_article", &id, "publish", "cy").await;
     app.app.search.catch_up().await.unwrap();
     let (_, body) = search(&app, None, "q=llafaredd&locale=cy").await;
