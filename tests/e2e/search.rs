@@ -16,9 +16,10 @@ fn article(slug: &str, title: &str, body: &str, topics: &[&str], visibility: &st
     }})
 }
 
-/// Give the article `id` a Welsh working copy with `body` (`{"fields": ...}`).
-async fn translate(app: &TestApp, id: &str, body: Value) {
-    let path = format!("/api/v1/manage/practice_article/{id}?locale=cy");
+/// Edit the working copy of the article `id` in `locale` with `body` (`{"fields": ...}`, a
+/// merge patch).
+async fn edit(app: &TestApp, id: &str, locale: &str, body: Value) {
+    let path = format!("/api/v1/manage/practice_article/{id}?locale={locale}");
     let resp = app.admin(Method::GET, &path).send().await.unwrap();
     let etag = resp
         .headers()
@@ -180,6 +181,63 @@ async fn a_published_write_becomes_searchable_through_the_follower() {
     })
     .await;
     assert!(gone.is_some(), "a trashed item leaves the index");
+}
+
+#[tokio::test]
+async fn an_edit_after_publishing_parts_the_working_copy_from_the_snapshot_in_search() {
+    let app = seeded().await;
+    let editor = app.user_session("e@example.org", "editor").await;
+    let hits = |body: &Value| -> Vec<(String, String)> {
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                (
+                    h["slug"].as_str().unwrap().into(),
+                    h["view"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let pair = |view: &str| vec![("talk".to_owned(), view.to_owned())];
+    // Published and unchanged: found in both views, each reported as the view searched.
+    let (_, published) = search(&app, None, "q=structured").await;
+    assert_eq!(hits(&published), pair("published"));
+    let id = published["data"][0]["id"].as_str().unwrap().to_owned();
+    let (_, working) = search(&app, Some(&editor), "q=structured&view=working").await;
+    assert_eq!(hits(&working), pair("working"));
+    assert_eq!(working["meta"]["total"], 1);
+
+    // An edit: the working copy has the new words, the snapshot keeps the old ones.
+    let body = json!({"fields": {"body": [{"type": "paragraph",
+        "props": {"text": "Debating clubs met weekly."}}]}});
+    edit(&app, &id, "en", body).await;
+    app.app.search.catch_up().await.unwrap();
+    let find = |token: Option<String>, q: &'static str| {
+        let app = &app;
+        async move { hits(&search(app, token.as_deref(), q).await.1) }
+    };
+    let e = || Some(editor.clone());
+    assert_eq!(find(e(), "q=debating&view=working").await, pair("working"));
+    assert_eq!(find(None, "q=debating").await, []);
+    assert_eq!(find(None, "q=structured").await, pair("published"));
+    assert_eq!(find(e(), "q=structured&view=working").await, []);
+
+    // Published again: one document answers for both views again.
+    app.action("practice_article", &id, "publish", "en").await;
+    app.app.search.catch_up().await.unwrap();
+    assert_eq!(find(None, "q=debating").await, pair("published"));
+    assert_eq!(find(e(), "q=debating&view=working").await, pair("working"));
+    assert_eq!(find(None, "q=structured").await, []);
+    // Its keys: the working copy and the English and Welsh snapshots, at the new revision.
+    let keys = app.app.search.document_keys().unwrap();
+    let talk: Vec<&String> = keys
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| k.starts_with(&id))
+        .collect();
+    assert_eq!(talk.len(), 3, "{talk:?}");
 }
 
 #[tokio::test]
@@ -371,7 +429,7 @@ async fn welsh_is_searched_with_its_own_analyzer() {
         )
         .await;
     let id = item["sys"]["id"].as_str().unwrap().to_owned();
-    translate(&app, &id, json!({"fields": {"title": "Llais y disgyblion", "summary": "Ysgolion cydweithredol yn gwrando.", "slug": "llais"}})).await;
+    edit(&app, &id, "cy", json!({"fields": {"title": "Llais y disgyblion", "summary": "Ysgolion cydweithredol yn gwrando.", "slug": "llais"}})).await;
     app.action("practice_article", &id, "publish", "en").await;
     app.action("practice_article", &id, "publish", "cy").await;
     app.app.search.catch_up().await.unwrap();
@@ -427,9 +485,10 @@ async fn welsh_readers_find_english_snapshots_their_locale_falls_back_to() {
     // Once "talk" has a Welsh snapshot of its own, Welsh readers find that one, once.
     let (_, body) = search(&app, None, "q=oracy&locale=cy").await;
     let id = body["data"][0]["id"].as_str().unwrap().to_owned();
-    translate(
+    edit(
         &app,
         &id,
+        "cy",
         json!({"fields": {"title": "Llafaredd ar draws yr ysgol", "slug": "talk"}}),
     )
     .await;

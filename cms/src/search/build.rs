@@ -15,6 +15,7 @@ use super::follow::{advance, head};
 use super::index::{ItemRows, Place, SearchIndex};
 use super::layout::Layout;
 use super::{Error, Search, SearchOptions};
+use crate::content::model;
 use crate::principal::Principal;
 use crate::schema::{FieldKind, Registry};
 use crate::storage::Store;
@@ -127,6 +128,15 @@ struct KeyRange {
 }
 
 impl KeyRange {
+    /// The whole table, to be split by its keys' prefixes.
+    fn whole() -> KeyRange {
+        KeyRange {
+            lo: None,
+            hi: None,
+            prefix: Some(String::new()),
+        }
+    }
+
     /// The record range of `table` in SurrealQL (bounds are built from `SPLIT` only).
     fn target(&self, table: &str) -> String {
         match (&self.lo, &self.hi) {
@@ -221,11 +231,7 @@ impl Pages {
         for name in blocks {
             omit.push_str(&format!(", fields.{name}[*].html"));
         }
-        let whole = KeyRange {
-            lo: None,
-            hi: None,
-            prefix: Some(String::new()),
-        };
+        let whole = KeyRange::whole();
         let total = Pages::count(store, table, std::slice::from_ref(&whole))
             .await?
             .first()
@@ -259,12 +265,11 @@ impl Pages {
             .collect()
     }
 
-    /// The next page (rows added since the count included), empty at the end.
-    async fn next(&mut self, store: &Store) -> Result<Vec<Value>, Error> {
+    /// The next page: its key range and this table's rows in it (rows added since the count
+    /// included; an empty range comes back too, as the other table may have rows there),
+    /// None at the end.
+    async fn next(&mut self, store: &Store) -> Result<Option<(KeyRange, Vec<Value>)>, Error> {
         while let Some((range, count)) = self.todo.pop() {
-            if count == 0 {
-                continue;
-            }
             if let Some(prefix) = &range.prefix
                 && count > self.chunk as u64
                 && prefix.len() < 256
@@ -275,22 +280,75 @@ impl Pages {
                 self.todo.extend(parts.into_iter().rev());
                 continue;
             }
-            let mut outcome = store
-                .run(
-                    &format!(
-                        "SELECT * OMIT id{} FROM {};",
-                        self.omit,
-                        range.target(self.table)
-                    ),
-                    Value::Null,
-                )
-                .await?;
-            let rows = outcome.rows(0)?;
-            if !rows.is_empty() {
-                return Ok(rows);
-            }
+            let rows = match count {
+                0 => Vec::new(),
+                _ => self.read(store, self.table, &range).await?,
+            };
+            return Ok(Some((range, rows)));
         }
-        Ok(Vec::new())
+        Ok(None)
+    }
+
+    /// The rows of `table` in `range`, without the rendered HTML of blocks.
+    async fn read(
+        &self,
+        store: &Store,
+        table: &str,
+        range: &KeyRange,
+    ) -> Result<Vec<Value>, Error> {
+        let sql = format!(
+            "SELECT * OMIT id{} FROM {};",
+            self.omit,
+            range.target(table)
+        );
+        Ok(store.run(&sql, Value::Null).await?.rows(0)?)
+    }
+}
+
+impl ItemRows {
+    fn len(&self) -> usize {
+        self.working.len() + self.delivery.len()
+    }
+
+    /// Take the rows of the last item (the greatest key of either table: keys are
+    /// `<uid>.<locale>`, so an item's rows are adjacent), which may go on in the next page.
+    fn split_last_item(&mut self) -> ItemRows {
+        fn uid(row: &Value) -> &str {
+            row.get("uid").and_then(Value::as_str).unwrap_or_default()
+        }
+        fn key(row: &Value) -> String {
+            let locale = row
+                .get("locale")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            model::row_key(uid(row), locale)
+        }
+        let last = [self.working.last(), self.delivery.last()]
+            .into_iter()
+            .flatten()
+            .max_by_key(|row| key(row))
+            .map(|row| uid(row).to_owned());
+        let Some(last) = last else {
+            return ItemRows::default();
+        };
+        let tail = |rows: &mut Vec<Value>| {
+            let start = rows
+                .iter()
+                .rposition(|row| uid(row) != last)
+                .map_or(0, |i| i + 1);
+            rows.split_off(start)
+        };
+        ItemRows {
+            working: tail(&mut self.working),
+            delivery: tail(&mut self.delivery),
+        }
+    }
+
+    /// `earlier` (carried from the page before) ahead of these rows.
+    fn after(self, mut earlier: ItemRows) -> ItemRows {
+        earlier.working.extend(self.working);
+        earlier.delivery.extend(self.delivery);
+        earlier
     }
 }
 
@@ -307,63 +365,58 @@ async fn fill(
     let index2 = index.clone();
     joined(tokio::task::spawn_blocking(move || index2.start_build()).await)?;
     let cursor = head(store).await?;
-    let (working, delivery) = tokio::join!(
+    // Pages are cut by the working table's keys, and each page's delivery rows are read over
+    // the same key range: an item's rows of both tables are indexed together (a working copy
+    // unchanged since its publish shares the snapshot's document: `index::documents`).
+    let whole = [KeyRange::whole()];
+    let (pages, delivery) = tokio::join!(
         Pages::list(store, schemas, "working", CHUNK),
-        Pages::list(store, schemas, "delivery", CHUNK)
+        Pages::count(store, "delivery", &whole)
     );
-    let ((working, w), (delivery, d)) = (working?, delivery?);
+    let ((mut pages, w), d) = (pages?, delivery?.first().copied().unwrap_or(0));
     let total = w + d;
-    let mut tables = [working, delivery];
     let count_s = started.elapsed().as_secs_f64();
     let (mut read_s, mut wait_s) = (0.0, 0.0);
     let mut done = 0u64;
     progress(0, total);
     let mut adding: Option<tokio::task::JoinHandle<Result<(), Error>>> = None;
-    for pages in &mut tables {
-        // The rows of a page's last item, which may go on in the next page: an item's
-        // locales are indexed together (`document::shared_rows`).
-        let mut carry: Vec<Value> = Vec::new();
-        loop {
-            let read = std::time::Instant::now();
-            let mut rows = pages.next(store).await?;
-            let end = rows.is_empty();
-            if !carry.is_empty() {
-                carry.append(&mut rows);
-                rows = std::mem::take(&mut carry);
-            }
-            if end && rows.is_empty() {
+    let mut carry = ItemRows::default();
+    loop {
+        let read = std::time::Instant::now();
+        let page = pages.next(store).await?;
+        let end = page.is_none();
+        let mut rows = match page {
+            Some((range, working)) => ItemRows {
+                working,
+                delivery: pages.read(store, "delivery", &range).await?,
+            },
+            None => ItemRows::default(),
+        }
+        .after(std::mem::take(&mut carry));
+        if !end {
+            carry = rows.split_last_item();
+        }
+        if rows.len() == 0 {
+            if end {
                 break;
             }
-            if !end && pages.table == "delivery" {
-                carry = rows.split_off(last_item_start(&rows));
-                if rows.is_empty() {
-                    continue;
-                }
-            }
-            let n = rows.len() as u64;
-            let item = if pages.table == "working" {
-                ItemRows {
-                    working: rows,
-                    delivery: Vec::new(),
-                }
-            } else {
-                ItemRows {
-                    working: Vec::new(),
-                    delivery: rows,
-                }
-            };
-            read_s += read.elapsed().as_secs_f64();
-            if let Some(previous) = adding.take() {
-                let wait = std::time::Instant::now();
-                joined(previous.await)?;
-                wait_s += wait.elapsed().as_secs_f64();
-                progress(done.min(total), total);
-            }
-            let (index, schemas) = (index.clone(), schemas.clone());
-            adding = Some(tokio::task::spawn_blocking(move || {
-                index.add(&schemas, &item)
-            }));
-            done += n;
+            continue;
+        }
+        let n = rows.len() as u64;
+        read_s += read.elapsed().as_secs_f64();
+        if let Some(previous) = adding.take() {
+            let wait = std::time::Instant::now();
+            joined(previous.await)?;
+            wait_s += wait.elapsed().as_secs_f64();
+            progress(done.min(total), total);
+        }
+        let (index, schemas) = (index.clone(), schemas.clone());
+        adding = Some(tokio::task::spawn_blocking(move || {
+            index.add(&schemas, &rows)
+        }));
+        done += n;
+        if end {
+            break;
         }
     }
     if let Some(previous) = adding.take() {
@@ -397,18 +450,6 @@ async fn fill(
         );
     });
     Ok(())
-}
-
-/// Where the rows of the last item of `rows` (rows of one item are adjacent: keys are
-/// `<uid>.<locale>`) begin.
-fn last_item_start(rows: &[Value]) -> usize {
-    fn uid(row: &Value) -> Option<&str> {
-        row.get("uid").and_then(Value::as_str)
-    }
-    let last = rows.last().and_then(uid);
-    rows.iter()
-        .rposition(|row| uid(row) != last)
-        .map_or(0, |i| i + 1)
 }
 
 fn joined(result: Result<Result<(), Error>, tokio::task::JoinError>) -> Result<(), Error> {
@@ -516,16 +557,49 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_last_items_rows_are_found_for_the_next_page() {
-        let rows = |uids: &[&str]| -> Vec<Value> {
-            uids.iter()
-                .map(|u| serde_json::json!({ "uid": u }))
+    fn the_last_items_rows_of_both_tables_are_kept_for_the_next_page() {
+        let rows = |keys: &[&str]| -> Vec<Value> {
+            keys.iter()
+                .map(|k| {
+                    let (uid, locale) = k.split_once('.').unwrap();
+                    serde_json::json!({ "uid": uid, "locale": locale })
+                })
                 .collect()
         };
-        assert_eq!(last_item_start(&rows(&["a", "a", "b", "c", "c"])), 3);
-        assert_eq!(last_item_start(&rows(&["a", "b"])), 1);
-        assert_eq!(last_item_start(&rows(&["a", "a"])), 0);
-        assert_eq!(last_item_start(&rows(&[])), 0);
+        let keys = |rows: &[Value]| -> Vec<String> {
+            rows.iter()
+                .map(|r| {
+                    format!(
+                        "{}.{}",
+                        r["uid"].as_str().unwrap(),
+                        r["locale"].as_str().unwrap()
+                    )
+                })
+                .collect()
+        };
+        // "c" has its Welsh snapshot on this page and may have more rows on the next.
+        let mut page = ItemRows {
+            working: rows(&["a.en", "b.en"]),
+            delivery: rows(&["a.cy", "a.en", "c.cy"]),
+        };
+        let carry = page.split_last_item();
+        assert_eq!(keys(&carry.working), Vec::<String>::new());
+        assert_eq!(keys(&carry.delivery), ["c.cy"]);
+        assert_eq!(keys(&page.working), ["a.en", "b.en"]);
+        assert_eq!(keys(&page.delivery), ["a.cy", "a.en"]);
+        // The carried rows go ahead of the next page's.
+        let next = ItemRows {
+            working: rows(&["c.en", "d.en"]),
+            delivery: rows(&["c.en"]),
+        }
+        .after(carry);
+        assert_eq!(keys(&next.working), ["c.en", "d.en"]);
+        assert_eq!(keys(&next.delivery), ["c.cy", "c.en"]);
+        let mut next = next;
+        let carry = next.split_last_item();
+        assert_eq!(keys(&carry.working), ["d.en"]);
+        assert_eq!(next.len(), 3);
+        assert_eq!(ItemRows::default().split_last_item().len(), 0);
     }
 
     #[tokio::test]
@@ -555,10 +629,9 @@ mod tests {
         assert_eq!(total, keys.len() as u64);
         let mut seen = Vec::new();
         let mut sizes = Vec::new();
-        loop {
-            let rows = pages.next(&store).await.unwrap();
+        while let Some((_, rows)) = pages.next(&store).await.unwrap() {
             if rows.is_empty() {
-                break;
+                continue;
             }
             sizes.push(rows.len());
             seen.extend(rows.iter().map(|r| r["k"].as_str().unwrap().to_owned()));

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 use tantivy::TantivyDocument;
-use tantivy::schema::Facet;
+use tantivy::schema::{Facet, Field};
 
 use super::analyzer::Lang;
 use super::layout::{Layout, PUBLISHED, access_term, keyword};
@@ -79,16 +79,92 @@ pub fn shared_rows<'a>(rows: &'a [Value], default_locale: &str) -> Vec<(&'a Valu
         .collect()
 }
 
-/// The index document of a projection row, or None when the row is not searchable (unknown
-/// type, a trashed working copy). `shared` are the other locales whose snapshot is this row's
-/// (`shared_rows`): the document carries their keys and access terms too.
-pub fn build(
+/// What the document of a projection row holds, apart from the (view, locale) pairs it
+/// answers for: two rows of an item with equal content share one document (a working copy
+/// unchanged since its publish and the snapshot published from it).
+#[derive(Debug, PartialEq)]
+pub struct Content<'a> {
+    uid: &'a str,
+    locale: &'a str,
+    ctype: &'a str,
+    site: &'a str,
+    scope: &'a str,
+    visibility: &'a str,
+    state: &'a str,
+    revision: u64,
+    slug: &'a str,
+    title: &'a str,
+    /// Each searchable field's text, the text field of its boost tier, and whether the stored
+    /// body shows it (every field but the title).
+    texts: Vec<(Field, String, bool)>,
+    /// `(field, value, is a facet)` of each filterable or facet field's values.
+    filters: Vec<(&'a str, String, bool)>,
+}
+
+impl<'a> Content<'a> {
+    pub fn uid(&self) -> &'a str {
+        self.uid
+    }
+
+    pub fn locale(&self) -> &'a str {
+        self.locale
+    }
+
+    /// The document answering for each `(view, locale)` of `answers` (the first one's view
+    /// is the one stored).
+    pub fn document(&self, layout: &Layout, answers: &[(&str, &str)]) -> TantivyDocument {
+        let mut doc = TantivyDocument::default();
+        for (view, locale) in answers {
+            doc.add_text(layout.key, doc_key(self.uid, locale, view));
+            doc.add_text(
+                layout.keywords,
+                keyword("access", &access_term(view, self.visibility, locale)),
+            );
+        }
+        doc.add_text(layout.uid, self.uid);
+        doc.add_text(layout.keywords, keyword("uid", self.uid));
+        doc.add_text(layout.ctype, self.ctype);
+        doc.add_text(layout.keywords, keyword("type", self.ctype));
+        doc.add_text(layout.site, self.site);
+        doc.add_text(layout.keywords, keyword("scope", self.scope));
+        doc.add_text(layout.locale, self.locale);
+        doc.add_text(layout.view, answers.first().map_or(PUBLISHED, |a| a.0));
+        doc.add_text(layout.state, self.state);
+        doc.add_u64(layout.revision, self.revision);
+        doc.add_text(layout.slug, self.slug);
+        doc.add_text(layout.title, self.title);
+        let mut body = String::new();
+        for (field, text, in_body) in &self.texts {
+            if *in_body {
+                if !body.is_empty() {
+                    body.push('\n');
+                }
+                body.push_str(text);
+            }
+            doc.add_text(*field, text);
+        }
+        for (name, value, facet) in &self.filters {
+            if *facet {
+                doc.add_facet(layout.facets, Facet::from_path([*name, value.as_str()]));
+            }
+            doc.add_text(
+                layout.keywords,
+                keyword("filter", &format!("{name}={value}")),
+            );
+        }
+        doc.add_text(layout.body, body);
+        doc
+    }
+}
+
+/// The content of a projection row's document in `view`, or None when the row is not
+/// searchable (unknown type, a trashed working copy).
+pub fn content<'a>(
     layout: &Layout,
-    schemas: &Registry,
-    row: &Value,
+    schemas: &'a Registry,
+    row: &'a Value,
     view: &str,
-    shared: &[&str],
-) -> Option<TantivyDocument> {
+) -> Option<Content<'a>> {
     let s = |k: &str| row.get(k).and_then(Value::as_str).unwrap_or_default();
     let ct: &ContentType = schemas.get(s("ctype"))?;
     let state = if view == PUBLISHED {
@@ -100,40 +176,25 @@ pub fn build(
         return None;
     }
     let fields = row.get("fields").and_then(Value::as_object)?;
-    let (uid, locale) = (s("uid"), s("locale"));
-    let mut doc = TantivyDocument::default();
-    doc.add_text(layout.key, doc_key(uid, locale, view));
-    doc.add_text(layout.uid, uid);
-    doc.add_text(layout.keywords, keyword("uid", uid));
-    doc.add_text(layout.ctype, &ct.name);
-    doc.add_text(layout.keywords, keyword("type", &ct.name));
-    doc.add_text(layout.site, s("site"));
-    doc.add_text(layout.keywords, keyword("scope", s("scope")));
-    doc.add_text(layout.locale, locale);
-    doc.add_text(layout.view, view);
-    for other in shared {
-        doc.add_text(layout.key, doc_key(uid, other, view));
-    }
-    for locale in std::iter::once(&locale).chain(shared) {
-        doc.add_text(
-            layout.keywords,
-            keyword("access", &access_term(view, s("visibility"), locale)),
-        );
-    }
-    doc.add_text(layout.state, state);
-    doc.add_u64(
-        layout.revision,
-        row.get("revision").and_then(Value::as_u64).unwrap_or(0),
-    );
-    doc.add_text(layout.slug, s("slug"));
-    let title = fields
-        .get(&ct.title_field)
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    doc.add_text(layout.title, title);
-    let lang = Lang::of_locale(locale);
-    let text_fields = layout.text_fields(lang);
-    let mut body = String::new();
+    let locale = s("locale");
+    let text_fields = layout.text_fields(Lang::of_locale(locale));
+    let mut content = Content {
+        uid: s("uid"),
+        locale,
+        ctype: &ct.name,
+        site: s("site"),
+        scope: s("scope"),
+        visibility: s("visibility"),
+        state,
+        revision: row.get("revision").and_then(Value::as_u64).unwrap_or(0),
+        slug: s("slug"),
+        title: fields
+            .get(&ct.title_field)
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+        texts: Vec::new(),
+        filters: Vec::new(),
+    };
     for field in &ct.fields {
         let Some(value) = fields.get(&field.name) else {
             continue;
@@ -145,29 +206,18 @@ pub fn build(
             let mut text = String::new();
             searchable_text(&field.kind, value, &mut text);
             if !text.is_empty() {
-                if field.name != ct.title_field {
-                    if !body.is_empty() {
-                        body.push('\n');
-                    }
-                    body.push_str(&text);
-                }
-                doc.add_text(*target, text);
+                content
+                    .texts
+                    .push((*target, text, field.name != ct.title_field));
             }
         }
         if field.filterable || field.facet {
             for v in filter_values(value) {
-                if field.facet {
-                    doc.add_facet(layout.facets, Facet::from_path([field.name.as_str(), &v]));
-                }
-                doc.add_text(
-                    layout.keywords,
-                    keyword("filter", &format!("{}={v}", field.name)),
-                );
+                content.filters.push((&field.name, v, field.facet));
             }
         }
     }
-    doc.add_text(layout.body, body);
-    Some(doc)
+    Some(content)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! (the commit payload), so that a crash can never leave the index ahead of or behind its
 //! cursor.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -41,6 +42,35 @@ pub struct SearchIndex {
     /// A built index's segments are waiting for, or in, their merge into one.
     merging: std::sync::atomic::AtomicBool,
     pub place: Place,
+}
+
+/// The documents of `rows`: one per published snapshot, answering for the other locales that
+/// wholly fall back to it too (`document::shared_rows`) and for the working copy when that is
+/// unchanged since the snapshot (equal `document::Content`); one per other working copy.
+fn documents(layout: &Layout, schemas: &Registry, rows: &ItemRows) -> Vec<TantivyDocument> {
+    let mut docs: Vec<(document::Content<'_>, Vec<(&str, &str)>)> = Vec::new();
+    let mut published: HashMap<(&str, &str), usize> = HashMap::new();
+    for (row, others) in document::shared_rows(&rows.delivery, &layout.default_locale) {
+        if let Some(content) = document::content(layout, schemas, row, PUBLISHED) {
+            let own = content.locale();
+            published.insert((content.uid(), own), docs.len());
+            let answers = std::iter::once(own).chain(others);
+            docs.push((content, answers.map(|l| (PUBLISHED, l)).collect()));
+        }
+    }
+    for row in &rows.working {
+        let Some(content) = document::content(layout, schemas, row, WORKING) else {
+            continue;
+        };
+        let answer = (WORKING, content.locale());
+        match published.get(&(content.uid(), content.locale())) {
+            Some(&i) if docs[i].0 == content => docs[i].1.push(answer),
+            _ => docs.push((content, vec![answer])),
+        }
+    }
+    docs.iter()
+        .map(|(content, answers)| content.document(layout, answers))
+        .collect()
 }
 
 /// The rows of one item to (re)index: working rows and delivery rows of every locale.
@@ -146,16 +176,8 @@ impl SearchIndex {
         schemas: &Registry,
         rows: &ItemRows,
     ) -> Result<(), Error> {
-        let layout = &self.layout;
-        let working = rows.working.iter().map(|row| (row, Vec::new()));
-        let delivery = document::shared_rows(&rows.delivery, &layout.default_locale);
-        let views = working
-            .map(|shared| (WORKING, shared))
-            .chain(delivery.into_iter().map(|shared| (PUBLISHED, shared)));
-        for (view, (row, shared)) in views {
-            if let Some(doc) = document::build(layout, schemas, row, view, &shared) {
-                writer.add_document(doc).map_err(tantivy_err)?;
-            }
+        for doc in documents(&self.layout, schemas, rows) {
+            writer.add_document(doc).map_err(tantivy_err)?;
         }
         Ok(())
     }
@@ -318,4 +340,97 @@ fn dump(
     }
     out.sort();
     Ok(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use tantivy::schema::Value as _;
+
+    const NOTE: &str = r#"
+name = "note"
+label = "Note"
+default_visibility = "public"
+title_field = "title"
+
+[[fields]]
+name = "title"
+type = "string"
+label = "Title"
+localized = true
+searchable = 3.0
+"#;
+
+    fn row(locale: &str, state: Option<&str>, revision: u64, title: &str) -> Value {
+        let mut row = json!({"uid": "01JNOTE", "ctype": "note", "site": "csn", "scope": "csn",
+            "locale": locale, "revision": revision, "visibility": "public",
+            "fallback": [], "fields": {"title": title}});
+        if let Some(state) = state {
+            row["state"] = json!(state);
+        }
+        row
+    }
+
+    fn keys(layout: &Layout, rows: &ItemRows, schemas: &Registry) -> Vec<Vec<String>> {
+        documents(layout, schemas, rows)
+            .iter()
+            .map(|doc| {
+                doc.get_all(layout.key)
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_working_copy_unchanged_since_its_publish_shares_the_snapshots_document() {
+        let schemas = Registry::from_sources(&[("note.toml".into(), NOTE.into())]).unwrap();
+        let locales = ["en".to_owned(), "cy".to_owned()];
+        let layout = Layout::new(&schemas, &locales, "en");
+        // Published and not edited since: one document, answering for both views (and for
+        // the Welsh snapshot, which falls back to the English one).
+        let unchanged = ItemRows {
+            working: vec![row("en", Some("published"), 2, "Oracy")],
+            delivery: vec![row("cy", None, 2, "Oracy"), row("en", None, 2, "Oracy")],
+        };
+        assert_eq!(
+            keys(&layout, &unchanged, &schemas),
+            [[
+                "01JNOTE.en.published",
+                "01JNOTE.cy.published",
+                "01JNOTE.en.working"
+            ]]
+        );
+        // Edited since (a draft of the next revision): a document each.
+        let edited = ItemRows {
+            working: vec![row("en", Some("draft"), 3, "Oracy and debate")],
+            delivery: vec![row("en", None, 2, "Oracy")],
+        };
+        assert_eq!(
+            keys(&layout, &edited, &schemas),
+            [["01JNOTE.en.published"], ["01JNOTE.en.working"]]
+        );
+        // Anything that the document holds keeps them apart, the state included (an unpublished
+        // draft at the snapshot's revision is a working copy of its own).
+        let draft = ItemRows {
+            working: vec![row("en", Some("draft"), 2, "Oracy")],
+            delivery: vec![row("en", None, 2, "Oracy")],
+        };
+        assert_eq!(keys(&layout, &draft, &schemas).len(), 2);
+        // The working view's access term is on the shared document.
+        let doc = &documents(&layout, &schemas, &unchanged)[0];
+        let terms: Vec<&str> = doc
+            .get_all(layout.keywords)
+            .filter_map(|v| v.as_str())
+            .collect();
+        for view in [WORKING, PUBLISHED] {
+            let access = keyword(
+                "access",
+                &super::super::layout::access_term(view, "public", "en"),
+            );
+            assert!(terms.contains(&access.as_str()), "{access} in {terms:?}");
+        }
+    }
 }

@@ -182,4 +182,4 @@ pub fn fingerprint(schemas: &Registry, locales: &[String], default_locale: &str)
 }
 
 /// Bump when what documents hold changes (the fields are in the fingerprint already).
-const LAYOUT_VERSION: u32 = 6;
+const LAYOUT_VERSION: u32 = 7;

@@ -382,7 +382,12 @@ pub fn run(
             site: stored(&doc, layout.site).to_owned(),
             // The document may be shared with the requested locale (its access term matched).
             locale: request.locale.clone(),
-            view: stored(&doc, layout.view).to_owned(),
+            // The document may answer for the working copy too (unchanged since its publish).
+            view: match request.view {
+                View::Published => PUBLISHED,
+                View::Working => WORKING,
+            }
+            .to_owned(),
             slug: stored(&doc, layout.slug).to_owned(),
             title: stored(&doc, layout.title).to_owned(),
             snippet: snippet(body, matcher),
