@@ -26,6 +26,20 @@ const WRITER: (usize, usize) = (1, 15_000_000);
 /// `WRITER` when the build is done (`finish_build`).
 const BUILD_WRITER: (usize, usize) = (2, 128 * 1024 * 1024);
 
+/// Below this many documents, tantivy's log merge policy puts segments in one level (its
+/// default is 10,000): the follower's segments of a few documents would then be merged, every
+/// 8 commits, with a whole index that size (a 10,000-document index rewritten again and
+/// again). Small, so that only segments of like size are merged together.
+const MIN_MERGE_LAYER_DOCS: u32 = 100;
+
+/// The live index's merge policy: tantivy's log policy, with small segments in their own
+/// levels (`MIN_MERGE_LAYER_DOCS`).
+fn live_merge_policy() -> Box<tantivy::merge_policy::LogMergePolicy> {
+    let mut policy = tantivy::merge_policy::LogMergePolicy::default();
+    policy.set_min_layer_size(MIN_MERGE_LAYER_DOCS);
+    Box::new(policy)
+}
+
 /// Where an index lives.
 #[derive(Debug, Clone)]
 pub enum Place {
@@ -113,6 +127,7 @@ impl SearchIndex {
         let writer = index
             .writer_with_num_threads(WRITER.0, WRITER.1)
             .map_err(tantivy_err)?;
+        writer.set_merge_policy(live_merge_policy());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -224,7 +239,7 @@ impl SearchIndex {
     }
 
     /// Merge a built index's segments into one (a query costs a term-dictionary walk per
-    /// fuzzy word and segment), then let the default merge policy run. Blocking, and only an
+    /// fuzzy word and segment), then let the live merge policy run. Blocking, and only an
     /// optimization: the index answers and takes writes meanwhile, and a failed merge only
     /// leaves the segments as they were. Run it after `finish_build`, off the critical path.
     pub fn merge_built(&self) {
@@ -247,9 +262,7 @@ impl SearchIndex {
         }
         // Whatever became of the merge, the live index merges as usual from now on.
         match self.lock_writer() {
-            Ok(writer) => {
-                writer.set_merge_policy(Box::<tantivy::merge_policy::LogMergePolicy>::default())
-            }
+            Ok(writer) => writer.set_merge_policy(live_merge_policy()),
             Err(e) => tracing::warn!("restoring the search index's merge policy: {e}"),
         }
         self.merging
@@ -432,5 +445,26 @@ searchable = 3.0
             );
             assert!(terms.contains(&access.as_str()), "{access} in {terms:?}");
         }
+    }
+
+    #[test]
+    fn the_follower_s_small_segments_are_not_merged_with_a_whole_small_index() {
+        use tantivy::merge_policy::{LogMergePolicy, MergePolicy};
+        let schemas = Registry::from_sources(&[("note.toml".into(), NOTE.into())]).unwrap();
+        let layout = Layout::new(&schemas, &["en".to_owned()], "en");
+        let index = Index::create_in_ram(layout.schema.clone());
+        let meta =
+            |docs: u32| index.new_segment_meta(tantivy::index::SegmentId::generate_random(), docs);
+        // A built index of 10,000 documents and 8 follower commits of 3 documents each.
+        let built = meta(10_000);
+        let mut segments = vec![built.clone()];
+        segments.extend((0..8).map(|_| meta(3)));
+        let merges = live_merge_policy().compute_merge_candidates(&segments);
+        assert_eq!(merges.len(), 1, "{merges:?}");
+        assert_eq!(merges[0].0.len(), 8, "the 8 small segments");
+        assert!(!merges[0].0.contains(&built.id()), "not the built one");
+        // tantivy's default would rewrite all 10,009 documents.
+        let default = LogMergePolicy::default().compute_merge_candidates(&segments);
+        assert!(default[0].0.contains(&built.id()));
     }
 }
