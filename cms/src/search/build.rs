@@ -643,4 +643,91 @@ mod tests {
         assert!(sizes.len() >= keys.len() / 40, "pages: {sizes:?}");
         assert!(sizes.iter().all(|n| *n <= 40), "pages: {sizes:?}");
     }
+
+    #[tokio::test]
+    async fn a_build_indexes_every_row_once_with_an_items_rows_together_across_pages() {
+        let store = Store::open_for_test("mem://").await;
+        // 1,200 items (more than two pages of working rows). Every third is a draft (a working
+        // row only); the others are published, with a Welsh snapshot falling back to English,
+        // and every fifth of those has been edited since (its working copy differs).
+        let big = 100_000u32;
+        let uid = |i: u32| match i {
+            100_000 => "01JZZZZZABCDEFGHJKMNPQRSTV".to_owned(),
+            _ => format!("01J{:05}ABCDEFGHJKMNPQRSTV", i * 7919 % 100_000),
+        };
+        let row = |i: u32, locale: &str, state: &str, revision: u32| {
+            serde_json::json!({"uid": uid(i), "ctype": "note", "site": "csn", "scope": "csn",
+                "locale": locale, "state": state, "revision": revision, "visibility": "public",
+                "fallback": [], "fields": {"title": format!("Note {i}")}})
+        };
+        let (mut working, mut delivery, mut expected) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..1_200u32 {
+            if i % 3 == 0 {
+                working.push(row(i, "en", "draft", 1));
+                expected.push((format!("{}.en.working", uid(i)), 1));
+                continue;
+            }
+            let edited = i % 5 == 0;
+            working.push(row(
+                i,
+                "en",
+                if edited { "draft" } else { "published" },
+                1 + u32::from(edited),
+            ));
+            delivery.push(row(i, "en", "published", 1));
+            delivery.push(row(i, "cy", "published", 1));
+            expected.push((format!("{}.en.working", uid(i)), 1 + u64::from(edited)));
+            expected.push((format!("{}.en.published", uid(i)), 1));
+            expected.push((format!("{}.cy.published", uid(i)), 1));
+        }
+        // One item with 600 working copies in locales between "cy" and "en" (as many keys as
+        // that need two pages): its Welsh and English snapshots are read in different pages
+        // and must still meet (one document for both, and its unchanged English working copy).
+        working.push(row(big, "en", "published", 1));
+        expected.push((format!("{}.en.working", uid(big)), 1));
+        for l in 0..600 {
+            working.push(row(big, &format!("d{l:03}"), "draft", 1));
+            expected.push((format!("{}.d{l:03}.working", uid(big)), 1));
+        }
+        for locale in ["cy", "en"] {
+            delivery.push(row(big, locale, "published", 1));
+            expected.push((format!("{}.{locale}.published", uid(big)), 1));
+        }
+        let rows = (working.len() + delivery.len()) as u64;
+        let put = "FOR $r IN $working { CREATE type::record('working', $r.uid + '.' + $r.locale) CONTENT $r RETURN NONE; };
+             FOR $r IN $delivery { CREATE type::record('delivery', $r.uid + '.' + $r.locale) CONTENT $r RETURN NONE; };";
+        let vars = serde_json::json!({"working": working, "delivery": delivery});
+        store.run(put, vars).await.unwrap();
+        let schemas = Arc::new(
+            Registry::from_sources(&[("note.toml".into(), super::super::index::NOTE_TYPE.into())])
+                .unwrap(),
+        );
+        let locales = ["en".to_owned(), "cy".to_owned()];
+        let layout = Layout::new(&schemas, &locales, "en");
+        let index = Arc::new(SearchIndex::open(Place::Ram, layout).unwrap());
+        let seen = std::sync::Mutex::new(Vec::new());
+        fill(&store, &schemas, &index, &|done, total| {
+            seen.lock().unwrap().push((done, total))
+        })
+        .await
+        .unwrap();
+        let mut keys = index.keys().unwrap();
+        keys.sort();
+        expected.sort();
+        assert_eq!(keys, expected);
+        // One document per draft, per edited item two (working, and the snapshot shared by
+        // both locales), per unchanged published item one.
+        let docs = index.reader.searcher().num_docs();
+        let (drafts, edited) = (
+            400,
+            (0..1_200u32).filter(|i| i % 3 != 0 && i % 5 == 0).count(),
+        );
+        assert_eq!(
+            docs as usize,
+            drafts + 2 * edited + (800 - edited) + 1 + 600
+        );
+        let seen = seen.into_inner().unwrap();
+        assert!(seen.len() > 3, "progress by pages: {seen:?}");
+        assert_eq!(seen.last(), Some(&(rows, rows)));
+    }
 }

@@ -355,14 +355,9 @@ fn dump(
     Ok(out)
 }
 
+/// A content type with one searchable field, for tests.
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-    use tantivy::schema::Value as _;
-
-    const NOTE: &str = r#"
+pub(super) const NOTE_TYPE: &str = r#"
 name = "note"
 label = "Note"
 default_visibility = "public"
@@ -375,6 +370,13 @@ label = "Title"
 localized = true
 searchable = 3.0
 "#;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use tantivy::schema::Value as _;
 
     fn row(locale: &str, state: Option<&str>, revision: u64, title: &str) -> Value {
         let mut row = json!({"uid": "01JNOTE", "ctype": "note", "site": "csn", "scope": "csn",
@@ -399,7 +401,7 @@ searchable = 3.0
 
     #[test]
     fn a_working_copy_unchanged_since_its_publish_shares_the_snapshots_document() {
-        let schemas = Registry::from_sources(&[("note.toml".into(), NOTE.into())]).unwrap();
+        let schemas = Registry::from_sources(&[("note.toml".into(), NOTE_TYPE.into())]).unwrap();
         let locales = ["en".to_owned(), "cy".to_owned()];
         let layout = Layout::new(&schemas, &locales, "en");
         // Published and not edited since: one document, answering for both views (and for
@@ -450,7 +452,7 @@ searchable = 3.0
     #[test]
     fn the_follower_s_small_segments_are_not_merged_with_a_whole_small_index() {
         use tantivy::merge_policy::{LogMergePolicy, MergePolicy};
-        let schemas = Registry::from_sources(&[("note.toml".into(), NOTE.into())]).unwrap();
+        let schemas = Registry::from_sources(&[("note.toml".into(), NOTE_TYPE.into())]).unwrap();
         let layout = Layout::new(&schemas, &["en".to_owned()], "en");
         let index = Index::create_in_ram(layout.schema.clone());
         let meta =
