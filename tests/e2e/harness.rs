@@ -180,6 +180,20 @@ impl TestApp {
     }
 }
 
+/// The string values of fields `a` and `b` of each object of the JSON array `items` (panics
+/// when `items` is not an array or a value is not a string).
+pub fn string_pairs(items: &Value, a: &str, b: &str) -> Vec<(String, String)> {
+    items
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|item| {
+            let field = |k: &str| item[k].as_str().expect("a string").to_owned();
+            (field(a), field(b))
+        })
+        .collect()
+}
+
 /// Poll `check` until it returns Some or the deadline passes.
 pub async fn eventually<T, F, Fut>(deadline: Duration, mut check: F) -> Option<T>
 where

@@ -9,7 +9,7 @@ use reqwest::Method;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, eventually};
+use crate::harness::{TestApp, eventually, string_pairs};
 
 fn component(name: &str) -> Vec<u8> {
     std::fs::read(cms::plugins::repo_plugin(name).unwrap()).unwrap()
@@ -89,17 +89,7 @@ fn page(slug: &str, body: Value) -> Value {
 }
 
 fn detail_codes(body: &Value) -> Vec<(String, String)> {
-    body["error"]["details"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["path"].as_str().unwrap().to_owned(),
-                d["code"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
+    string_pairs(&body["error"]["details"], "path", "code")
 }
 
 async fn delivered(t: &TestApp, id: &str) -> Value {

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::TestApp;
+use crate::harness::{TestApp, string_pairs};
 
 async fn send(
     app: &TestApp,
@@ -163,17 +163,7 @@ async fn contributors_edit_their_own_drafts_and_editors_review() {
     )
     .await;
     assert_eq!(status, 200, "{log}");
-    let story: Vec<(String, String)> = log["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["action"].as_str().unwrap().to_owned(),
-                e["actor"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let story = string_pairs(&log["data"], "action", "actor");
     let actions: Vec<&str> = story.iter().map(|(a, _)| a.as_str()).collect();
     assert_eq!(
         actions,

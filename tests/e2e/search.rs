@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, eventually};
+use crate::harness::{TestApp, eventually, string_pairs};
 
 fn article(slug: &str, title: &str, body: &str, topics: &[&str], visibility: &str) -> Value {
     json!({"fields": {
@@ -187,19 +187,7 @@ async fn a_published_write_becomes_searchable_through_the_follower() {
 async fn an_edit_after_publishing_parts_the_working_copy_from_the_snapshot_in_search() {
     let app = seeded().await;
     let editor = app.user_session("e@example.org", "editor").await;
-    let hits = |body: &Value| -> Vec<(String, String)> {
-        body["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| {
-                (
-                    h["slug"].as_str().unwrap().into(),
-                    h["view"].as_str().unwrap().into(),
-                )
-            })
-            .collect()
-    };
+    let hits = |body: &Value| string_pairs(&body["data"], "slug", "view");
     let pair = |view: &str| vec![("talk".to_owned(), view.to_owned())];
     // Published and unchanged: found in both views, each reported as the view searched.
     let (_, published) = search(&app, None, "q=structured").await;
