@@ -3,12 +3,17 @@
 //! scored below them), phrases, a fallback to any word when all of them match nothing,
 //! counts, facets, and snippets for the returned hits only.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+    AutomatonWeight, BooleanQuery, BoostQuery, ConstScoreQuery, DfaWrapper, EnableScoring,
+    FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery, Weight,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value as _};
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
@@ -140,24 +145,94 @@ pub fn tier_clauses(layout: &Layout, lang: Lang, term: &str) -> Vec<(Occur, Box<
         .collect()
 }
 
+/// The typo automaton of one word and distance, built on first use and then shared.
+struct LazyDfa {
+    text: String,
+    distance: u8,
+    dfa: OnceLock<Arc<DfaWrapper>>,
+}
+
+/// Typo matches of a word in one field, as tantivy's `FuzzyTermQuery` finds them (a constant
+/// score), with the word's automaton shared by the queries of every tier and every run of a
+/// request: `FuzzyTermQuery` builds its own per query, and building a distance-2 automaton
+/// costs more than the term dictionary walks it serves.
+#[derive(Clone)]
+struct SharedFuzzyQuery {
+    field: Field,
+    automaton: Arc<LazyDfa>,
+}
+
+impl fmt::Debug for SharedFuzzyQuery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedFuzzyQuery")
+            .field("field", &self.field)
+            .field("text", &self.automaton.text)
+            .field("distance", &self.automaton.distance)
+            .finish()
+    }
+}
+
+impl Query for SharedFuzzyQuery {
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let lazy = &self.automaton;
+        let dfa = match lazy.dfa.get() {
+            Some(dfa) => dfa.clone(),
+            None => {
+                let term = Term::from_field_text(self.field, &lazy.text);
+                let dfa = Arc::new(FuzzyTermQuery::new(term, lazy.distance, true).automaton()?);
+                lazy.dfa.get_or_init(|| dfa).clone()
+            }
+        };
+        Ok(Box::new(AutomatonWeight::<DfaWrapper>::new(
+            self.field, dfa,
+        )))
+    }
+}
+
+/// The typo automata of one request, by (term, distance).
+#[derive(Default)]
+struct Automata(RefCell<FxHashMap<(String, u8), Arc<LazyDfa>>>);
+
+impl Automata {
+    /// Typo matches of `text` within `distance` edits in `field`.
+    fn fuzzy(&self, field: Field, text: &str, distance: u8) -> Box<dyn Query> {
+        let automaton = self
+            .0
+            .borrow_mut()
+            .entry((text.to_owned(), distance))
+            .or_insert_with(|| {
+                Arc::new(LazyDfa {
+                    text: text.to_owned(),
+                    distance,
+                    dfa: OnceLock::new(),
+                })
+            })
+            .clone();
+        Box::new(SharedFuzzyQuery { field, automaton })
+    }
+}
+
 /// One word: its stem in every tier (boosted by the tier), its exact form in the unstemmed
 /// field, and (with `typos`) typo matches of both at a lower weight.
-fn word_query(layout: &Layout, lang: Lang, t: &QueryTerm, typos: bool) -> Box<dyn Query> {
+fn word_query(
+    layout: &Layout,
+    lang: Lang,
+    t: &QueryTerm,
+    typos: Option<&Automata>,
+) -> Box<dyn Query> {
     let mut should = tier_clauses(layout, lang, &t.term);
     // Typos of the stem too, per tier (so a typo in a title still ranks by the title's
     // boost, and "democracy" meets "democratic" within two edits of their stems), at most
     // one edit for stems under 9 letters.
-    if typos && t.fuzzy > 0 {
+    if let Some(automata) = typos
+        && t.fuzzy > 0
+    {
         let stem_fuzzy = t.fuzzy.min(fuzzy_distance(&t.term).max(1));
         for (field, boost) in layout.text_fields(lang).iter().zip(&layout.tiers) {
             should.push((
                 Occur::Should,
                 Box::new(BoostQuery::new(
-                    Box::new(FuzzyTermQuery::new(
-                        Term::from_field_text(*field, &t.term),
-                        stem_fuzzy,
-                        true,
-                    )),
+                    automata.fuzzy(*field, &t.term, stem_fuzzy),
                     boost * FUZZY_WEIGHT,
                 )),
             ));
@@ -173,15 +248,17 @@ fn word_query(layout: &Layout, lang: Lang, t: &QueryTerm, typos: bool) -> Box<dy
             should.push((
                 Occur::Should,
                 Box::new(BoostQuery::new(
-                    Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
                     boost * EXACT_WEIGHT,
                 )),
             ));
-            if typos && t.fuzzy > 0 {
+            if let Some(automata) = typos
+                && t.fuzzy > 0
+            {
                 should.push((
                     Occur::Should,
                     Box::new(BoostQuery::new(
-                        Box::new(FuzzyTermQuery::new(term, t.fuzzy, true)),
+                        automata.fuzzy(*field, &exact, t.fuzzy),
                         boost * FUZZY_WEIGHT,
                     )),
                 ));
@@ -227,7 +304,7 @@ fn part_query(
     layout: &Layout,
     lang: Lang,
     part: &Part,
-    typos: bool,
+    typos: Option<&Automata>,
     scope: &Scope,
 ) -> Box<dyn Query> {
     match part {
@@ -242,7 +319,7 @@ fn text_query(
     lang: Lang,
     parts: &[Part],
     all: bool,
-    typos: bool,
+    typos: Option<&Automata>,
     scope: &Scope,
 ) -> Box<dyn Query> {
     let occur = if all { Occur::Must } else { Occur::Should };
@@ -275,7 +352,7 @@ fn texts_query(
     layout: &Layout,
     langs: &[(Lang, Vec<Part>)],
     all: bool,
-    typos: bool,
+    typos: Option<&Automata>,
     scope: &Scope,
 ) -> Box<dyn Query> {
     let mut queries: Vec<(Occur, Box<dyn Query>)> = langs
@@ -323,8 +400,10 @@ pub fn run(
         return Ok(result);
     }
     let scope = || scope_clauses(layout, request, who);
+    let automata = Automata::default();
     let run = |all: bool, typos: bool| {
         let mut clauses = scope();
+        let typos = typos.then_some(&automata);
         clauses.push((Occur::Must, texts_query(layout, &langs, all, typos, &scope)));
         execute(&searcher, layout, &BooleanQuery::new(clauses), request)
     };
