@@ -111,13 +111,36 @@ impl<'q> Matcher<'q> {
                 self.terms.iter().position(|q| {
                     let stem_fuzzy = q.fuzzy.min(fuzzy_distance(&q.term).max(1)) as usize;
                     q.fuzzy > 0
-                        && ((raw.len().abs_diff(q.raw.len()) <= q.fuzzy as usize
-                            && strsim::osa_distance(raw, &q.raw) <= q.fuzzy as usize)
-                            || (stem.len().abs_diff(q.term.len()) <= stem_fuzzy
-                                && strsim::osa_distance(stem, &q.term) <= stem_fuzzy))
+                        && (within(raw, &q.raw, q.fuzzy as usize)
+                            || within(stem, &q.term, stem_fuzzy))
                 })
             })
     }
+}
+
+/// Whether `a` is within `d` edits of `b`, counted as the index's typo automata count them
+/// (optimal string alignment: insertions, deletions, substitutions, adjacent transpositions).
+/// Most words of a text are told apart by two cheap bounds before the distance is computed:
+/// the difference of their lengths, and the letters of one that the other lacks anywhere
+/// (each must be deleted or substituted, one edit each).
+fn within(a: &str, b: &str, d: usize) -> bool {
+    a.len().abs_diff(b.len()) <= d
+        && foreign_letters(a, b) <= d
+        && foreign_letters(b, a) <= d
+        && strsim::osa_distance(a, b) <= d
+}
+
+/// A set of letters as bits (letters sharing a bit only make the bound looser).
+fn letter_bits(s: &str) -> u64 {
+    s.chars().fold(0, |bits, c| bits | 1 << (u32::from(c) % 64))
+}
+
+/// How many letters of `a` are not in `b` at all.
+fn foreign_letters(a: &str, b: &str) -> usize {
+    let known = letter_bits(b);
+    a.chars()
+        .filter(|c| known & 1 << (u32::from(*c) % 64) == 0)
+        .count()
 }
 
 fn analyze_word(lang: Lang, word: &str) -> Option<Analysis> {
@@ -130,16 +153,74 @@ fn analyze_word(lang: Lang, word: &str) -> Option<Analysis> {
     })
 }
 
-/// The words of a text that may match, in order: every word when typos are on; otherwise
-/// only words starting with a byte of `first_bytes`, found by a byte scan that does not
-/// tokenize the words in between (the scan is most of a snippet's cost).
+/// The words of a text that may match, in order: the words of the analyzers' tokenizer
+/// (`next_word`) that start with a byte of `first_bytes`. Without typos few bytes may start
+/// one (a query word's first letters, in either case, and non-ASCII letters), and the text
+/// is scanned eight bytes at a time for those that follow no lower-case ASCII letter (a
+/// superset of word starts, each then checked by the tokenizer's rules): the scan is most of
+/// a snippet's cost, as a hit's text is read to its end when its query words are never
+/// close together. With typos every word may match, and the tokenizer walks them all.
 struct Candidates<'t> {
     text: &'t str,
     at: usize,
-    first_bytes: Option<[bool; 256]>,
+    first_bytes: [bool; 256],
+    /// The ASCII letters and digits that may start a match, lower-cased, when the scan can
+    /// look for them eight bytes at a time (at most `SWAR_LETTERS`, and no other ASCII byte).
+    letters: Option<Letters>,
 }
 
-impl Candidates<'_> {
+#[derive(Clone, Copy)]
+struct Letters {
+    bytes: [u8; SWAR_LETTERS],
+    len: usize,
+}
+
+/// Most distinct first letters the word-at-a-time scan looks for.
+const SWAR_LETTERS: usize = 6;
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `x` that equals `b` (exact for every byte value).
+fn bytes_equal(x: u64, b: u8) -> u64 {
+    let t = x ^ (ONES * u64::from(b));
+    !(((t & !HIGHS) + !HIGHS) | t) & HIGHS
+}
+
+/// The high bit of each byte of `x` that is an ASCII lower-case letter.
+fn lowercase_letters(x: u64) -> u64 {
+    let low = x & !HIGHS;
+    let from_a = low + ONES * u64::from(0x80 - b'a');
+    let past_z = low + ONES * u64::from(0x7F - b'z');
+    from_a & !past_z & !x & HIGHS
+}
+
+impl<'t> Candidates<'t> {
+    fn new(text: &'t str, first_bytes: [bool; 256]) -> Candidates<'t> {
+        // UTF-8 continuation bytes never start a char, let alone a word.
+        let mut first_bytes = first_bytes;
+        first_bytes[0x80..0xC0].fill(false);
+        let ascii = || (0u8..0x80).filter(|b| first_bytes[usize::from(*b)]);
+        let mut letters = Letters {
+            bytes: [0; SWAR_LETTERS],
+            len: 0,
+        };
+        let mut swar = ascii()
+            .all(|b| b.is_ascii_alphanumeric() && first_bytes[usize::from(b.to_ascii_lowercase())]);
+        for b in ascii().filter(|b| !b.is_ascii_uppercase()) {
+            match letters.bytes.get_mut(letters.len) {
+                Some(slot) => *slot = b,
+                None => swar = false,
+            }
+            letters.len += 1;
+        }
+        Candidates {
+            text,
+            at: 0,
+            first_bytes,
+            letters: swar.then_some(letters),
+        }
+    }
+
     /// Whether byte `i` (a char boundary) starts a word: the char before it is not a letter
     /// or digit, and it is not the "op..." tail of a joined "co-op".
     fn starts_word(&self, i: usize) -> bool {
@@ -164,25 +245,56 @@ impl Candidates<'_> {
                 .is_none_or(|c| !c.is_alphanumeric())
             && next_word(self.text, j).is_some_and(|w| w.from == j && w.to > i))
     }
+
+    /// The first byte at or after `self.at` that may start a candidate word: a byte of
+    /// `first_bytes` that follows no ASCII lower-case letter.
+    fn next_start(&self, letters: Letters) -> Option<usize> {
+        let bytes = self.text.as_bytes();
+        let mut at = self.at;
+        let follows_letter = |i: usize| i > 0 && bytes[i - 1].is_ascii_lowercase();
+        while let Some(chunk) = bytes.get(at..at + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let x = u64::from_le_bytes(word);
+            let folded = x | (ONES * 0x20);
+            let wanted = letters.bytes[..letters.len]
+                .iter()
+                .fold(0, |m, b| m | bytes_equal(folded, *b))
+                | (x & (x << 1) & HIGHS);
+            let after_letter = (lowercase_letters(x) << 8) | (u64::from(follows_letter(at)) << 7);
+            let mut starts = wanted & !after_letter;
+            while starts != 0 {
+                let i = at + (starts.trailing_zeros() / 8) as usize;
+                // The folded comparison also meets a few control bytes: the table decides.
+                if self.first_bytes[usize::from(bytes[i])] {
+                    return Some(i);
+                }
+                starts &= starts - 1;
+            }
+            at += 8;
+        }
+        (at..bytes.len()).find(|&i| self.first_bytes[usize::from(bytes[i])] && !follows_letter(i))
+    }
 }
 
 impl Iterator for Candidates<'_> {
     type Item = Word;
 
     fn next(&mut self) -> Option<Word> {
-        let Some(table) = &self.first_bytes else {
-            let w = next_word(self.text, self.at)?;
-            self.at = w.to;
-            return Some(w);
+        let Some(letters) = self.letters else {
+            loop {
+                let w = next_word(self.text, self.at)?;
+                self.at = w.to;
+                if self.first_bytes[usize::from(self.text.as_bytes()[w.from])] {
+                    return Some(w);
+                }
+            }
         };
-        let bytes = self.text.as_bytes();
         loop {
-            let i = self.at
-                + bytes
-                    .get(self.at..)?
-                    .iter()
-                    .position(|&b| table[usize::from(b)])?;
-            let len = self.text[i..].chars().next().map_or(1, char::len_utf8);
+            let Some(i) = self.next_start(letters) else {
+                self.at = self.text.len();
+                return None;
+            };
             if self.starts_word(i)
                 && let Some(w) = next_word(self.text, i)
                 && w.from == i
@@ -190,7 +302,7 @@ impl Iterator for Candidates<'_> {
                 self.at = w.to;
                 return Some(w);
             }
-            self.at = i + len;
+            self.at = i + self.text[i..].chars().next().map_or(1, char::len_utf8);
         }
     }
 }
@@ -250,11 +362,7 @@ fn cut_before_word(text: &str, i: usize) -> usize {
 pub fn snippet(text: &str, matcher: &mut Matcher) -> String {
     let wanted = matcher.terms.len();
     let mut matches: Vec<(usize, usize, usize)> = Vec::new();
-    let mut words = Candidates {
-        text,
-        at: 0,
-        first_bytes: (!matcher.typos).then_some(matcher.first_bytes),
-    };
+    let mut words = Candidates::new(text, matcher.first_bytes);
     for w in words.by_ref() {
         if let Some(q) = matcher.matches(&text[w.from..w.to]) {
             matches.push((w.from, w.to, q));
@@ -355,7 +463,7 @@ mod tests {
     }
 
     #[test]
-    fn the_byte_scan_finds_the_words_the_tokenizer_would_keep() {
+    fn the_scan_finds_the_words_of_the_tokenizer_that_may_match() {
         let text = "“Oracy” co-op, co-operative Co‐Op cooperation… o óra Órácy 3-o \
                     non-co-op coco-op o-op écho-oracy. Talk: oracy's orally-led;o";
         let terms: Vec<QueryTerm> = parse("oracy cooperative", Lang::English)
@@ -365,21 +473,96 @@ mod tests {
         let matcher = Matcher::new(&terms, Lang::English, false);
         let every: Vec<Word> =
             std::iter::successors(next_word(text, 0), |w| next_word(text, w.to)).collect();
-        let scan = |first_bytes| {
-            Candidates {
-                text,
-                at: 0,
-                first_bytes,
-            }
-            .collect::<Vec<Word>>()
-        };
-        assert_eq!(scan(None), every);
+        let scan = |first_bytes| Candidates::new(text, first_bytes).collect::<Vec<Word>>();
+        assert_eq!(scan([true; 256]), every);
         let kept: Vec<Word> = every
             .into_iter()
             .filter(|w| matcher.first_bytes[usize::from(text.as_bytes()[w.from])])
             .collect();
-        assert_eq!(scan(Some(matcher.first_bytes)), kept);
+        assert_eq!(scan(matcher.first_bytes), kept);
         assert!(kept.len() > 8, "{kept:?}");
+    }
+
+    #[test]
+    fn the_eight_byte_scan_keeps_every_word_the_tokenizer_would_keep() {
+        // The demo content (as JSON lines: quotes, escapes, digits, curly quotes, Welsh) and
+        // a text with words on every byte offset, for queries of one to seven first letters.
+        let shifted: String = (0..16)
+            .map(|n| {
+                format!(
+                    "{}Co-op, {}a2 Zoë_x\u{1}b oracy-Reading 2b;pupil {{read}}|oracy~2b`a ",
+                    "·".repeat(n),
+                    " ".repeat(n)
+                )
+            })
+            .collect();
+        for text in [crate::app::DEMO_JSONL, shifted.as_str()] {
+            let every: Vec<Word> =
+                std::iter::successors(next_word(text, 0), |w| next_word(text, w.to)).collect();
+            for q in [
+                "oracy",
+                "reading assessment",
+                "Cymraeg ysgol",
+                "2024 pupils",
+                "zoe",
+                "café co-op",
+                "a b c d e f g",
+            ] {
+                let terms: Vec<QueryTerm> = parse(q, Lang::English)
+                    .iter()
+                    .flat_map(|p: &Part| p.terms().to_vec())
+                    .collect();
+                let matcher = Matcher::new(&terms, Lang::English, false);
+                let kept: Vec<Word> = every
+                    .iter()
+                    .filter(|w| matcher.first_bytes[usize::from(text.as_bytes()[w.from])])
+                    .copied()
+                    .collect();
+                let scanned = Candidates::new(text, matcher.first_bytes);
+                assert_eq!(scanned.letters.is_some(), q != "a b c d e f g", "{q}");
+                assert_eq!(scanned.collect::<Vec<Word>>(), kept, "{q}");
+                assert!(!kept.is_empty(), "{q}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_letter_bound_never_rejects_a_word_within_the_distance() {
+        let words = [
+            "mutualism",
+            "mutualsim",
+            "mutual",
+            "mutualist",
+            "democracy",
+            "democratic",
+            "oracy",
+            "orcay",
+            "oracle",
+            "literacy",
+            "café",
+            "cafe",
+            "caffè",
+            "cymraeg",
+            "cymreig",
+            "ysgol",
+            "ysgolion",
+            "a",
+            "ab",
+            "ba",
+            "",
+        ];
+        let mut within_count = 0;
+        for a in words {
+            for b in words {
+                for d in 0..=2 {
+                    let exact = strsim::osa_distance(a, b) <= d;
+                    assert_eq!(within(a, b, d), exact, "{a} {b} {d}");
+                    within_count += usize::from(exact);
+                }
+            }
+        }
+        // Pairs within reach (not only equal words) are among those checked.
+        assert!(within_count > 3 * words.len() + 10, "{within_count}");
     }
 
     #[test]
