@@ -154,37 +154,22 @@ fn analyze_word(lang: Lang, word: &str) -> Option<Analysis> {
 }
 
 /// The words of a text that may match, in order: the words of the analyzers' tokenizer
-/// (`next_word`) that start with a byte of `first_bytes`. Without typos few bytes may start
-/// one (a query word's first letters, in either case, and non-ASCII letters), and the text
-/// is scanned eight bytes at a time for those that follow no lower-case ASCII letter (a
-/// superset of word starts, each then checked by the tokenizer's rules): the scan is most of
-/// a snippet's cost, as a hit's text is read to its end when its query words are never
-/// close together. With typos every word may match, and the tokenizer walks them all.
+/// (`next_word`) that start with a byte of `first_bytes` (without typos, a query word's first
+/// letters in either case and non-ASCII lead bytes; with typos, any). The scan is most of a
+/// snippet's cost, as a hit's text is read to its end when its query words are never close
+/// together: it reads eight bytes at a time and stops only at bytes that may start a word
+/// (`0` and above or non-ASCII, after no lower-case ASCII letter: a superset of word starts),
+/// where the table, then the tokenizer's own rules, decide. When any ASCII letter or digit
+/// may start a match (typos), the tokenizer walks the words instead.
 struct Candidates<'t> {
     text: &'t str,
     at: usize,
     first_bytes: [bool; 256],
-    /// The ASCII letters and digits that may start a match, lower-cased, when the scan can
-    /// look for them eight bytes at a time (at most `SWAR_LETTERS`, and no other ASCII byte).
-    letters: Option<Letters>,
+    every: bool,
 }
 
-#[derive(Clone, Copy)]
-struct Letters {
-    bytes: [u8; SWAR_LETTERS],
-    len: usize,
-}
-
-/// Most distinct first letters the word-at-a-time scan looks for.
-const SWAR_LETTERS: usize = 6;
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of each byte of `x` that equals `b` (exact for every byte value).
-fn bytes_equal(x: u64, b: u8) -> u64 {
-    let t = x ^ (ONES * u64::from(b));
-    !(((t & !HIGHS) + !HIGHS) | t) & HIGHS
-}
 
 /// The high bit of each byte of `x` that is an ASCII lower-case letter.
 fn lowercase_letters(x: u64) -> u64 {
@@ -194,30 +179,25 @@ fn lowercase_letters(x: u64) -> u64 {
     from_a & !past_z & !x & HIGHS
 }
 
+/// The high bit of each byte of `x` that is `0` or above (letters, digits, some punctuation)
+/// or not ASCII: the bytes that may start a word.
+fn word_bytes(x: u64) -> u64 {
+    (((x & !HIGHS) + ONES * u64::from(0x80 - b'0')) | x) & HIGHS
+}
+
 impl<'t> Candidates<'t> {
     fn new(text: &'t str, first_bytes: [bool; 256]) -> Candidates<'t> {
         // UTF-8 continuation bytes never start a char, let alone a word.
         let mut first_bytes = first_bytes;
         first_bytes[0x80..0xC0].fill(false);
-        let ascii = || (0u8..0x80).filter(|b| first_bytes[usize::from(*b)]);
-        let mut letters = Letters {
-            bytes: [0; SWAR_LETTERS],
-            len: 0,
-        };
-        let mut swar = ascii()
-            .all(|b| b.is_ascii_alphanumeric() && first_bytes[usize::from(b.to_ascii_lowercase())]);
-        for b in ascii().filter(|b| !b.is_ascii_uppercase()) {
-            match letters.bytes.get_mut(letters.len) {
-                Some(slot) => *slot = b,
-                None => swar = false,
-            }
-            letters.len += 1;
-        }
+        let every = (0u8..0x80)
+            .filter(u8::is_ascii_alphanumeric)
+            .all(|b| first_bytes[usize::from(b)]);
         Candidates {
             text,
             at: 0,
             first_bytes,
-            letters: swar.then_some(letters),
+            every,
         }
     }
 
@@ -246,26 +226,24 @@ impl<'t> Candidates<'t> {
             && next_word(self.text, j).is_some_and(|w| w.from == j && w.to > i))
     }
 
-    /// The first byte at or after `self.at` that may start a candidate word: a byte of
-    /// `first_bytes` that follows no ASCII lower-case letter.
-    fn next_start(&self, letters: Letters) -> Option<usize> {
+    /// The first byte at or after `self.at` of `first_bytes` that follows no ASCII lower-case
+    /// letter.
+    fn next_start(&self) -> Option<usize> {
         let bytes = self.text.as_bytes();
-        let mut at = self.at;
         let follows_letter = |i: usize| i > 0 && bytes[i - 1].is_ascii_lowercase();
-        while let Some(chunk) = bytes.get(at..at + 8) {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            let x = u64::from_le_bytes(word);
-            let folded = x | (ONES * 0x20);
-            let wanted = letters.bytes[..letters.len]
-                .iter()
-                .fold(0, |m, b| m | bytes_equal(folded, *b))
-                | (x & (x << 1) & HIGHS);
-            let after_letter = (lowercase_letters(x) << 8) | (u64::from(follows_letter(at)) << 7);
-            let mut starts = wanted & !after_letter;
+        let mut at = self.at;
+        // The high bit of the first byte of the next chunk: whether its previous byte is a
+        // lower-case letter.
+        let mut carry = u64::from(follows_letter(at)) << 7;
+        for chunk in bytes.get(at..)?.chunks_exact(8) {
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(chunk);
+            let x = u64::from_le_bytes(eight);
+            let lower = lowercase_letters(x);
+            let mut starts = word_bytes(x) & !((lower << 8) | carry);
+            carry = (lower >> 56) & 0x80;
             while starts != 0 {
                 let i = at + (starts.trailing_zeros() / 8) as usize;
-                // The folded comparison also meets a few control bytes: the table decides.
                 if self.first_bytes[usize::from(bytes[i])] {
                     return Some(i);
                 }
@@ -281,17 +259,15 @@ impl Iterator for Candidates<'_> {
     type Item = Word;
 
     fn next(&mut self) -> Option<Word> {
-        let Some(letters) = self.letters else {
-            loop {
-                let w = next_word(self.text, self.at)?;
-                self.at = w.to;
-                if self.first_bytes[usize::from(self.text.as_bytes()[w.from])] {
-                    return Some(w);
-                }
+        while self.every {
+            let w = next_word(self.text, self.at)?;
+            self.at = w.to;
+            if self.first_bytes[usize::from(self.text.as_bytes()[w.from])] {
+                return Some(w);
             }
-        };
+        }
         loop {
-            let Some(i) = self.next_start(letters) else {
+            let Some(i) = self.next_start() else {
                 self.at = self.text.len();
                 return None;
             };
@@ -486,7 +462,8 @@ mod tests {
     #[test]
     fn the_eight_byte_scan_keeps_every_word_the_tokenizer_would_keep() {
         // The demo content (as JSON lines: quotes, escapes, digits, curly quotes, Welsh) and
-        // a text with words on every byte offset, for queries of one to seven first letters.
+        // a text with words on every byte offset, for queries of one to seven first letters
+        // and with typos (every word).
         let shifted: String = (0..16)
             .map(|n| {
                 format!(
@@ -499,29 +476,32 @@ mod tests {
         for text in [crate::app::DEMO_JSONL, shifted.as_str()] {
             let every: Vec<Word> =
                 std::iter::successors(next_word(text, 0), |w| next_word(text, w.to)).collect();
-            for q in [
-                "oracy",
-                "reading assessment",
-                "Cymraeg ysgol",
-                "2024 pupils",
-                "zoe",
-                "café co-op",
-                "a b c d e f g",
+            for (q, typos) in [
+                ("oracy", false),
+                ("reading assessment", false),
+                ("Cymraeg ysgol", false),
+                ("2024 pupils", false),
+                ("zoe", false),
+                ("café co-op", false),
+                ("a b c d e f g", false),
+                ("mutualsim", true),
             ] {
                 let terms: Vec<QueryTerm> = parse(q, Lang::English)
                     .iter()
                     .flat_map(|p: &Part| p.terms().to_vec())
                     .collect();
-                let matcher = Matcher::new(&terms, Lang::English, false);
+                let matcher = Matcher::new(&terms, Lang::English, typos);
                 let kept: Vec<Word> = every
                     .iter()
                     .filter(|w| matcher.first_bytes[usize::from(text.as_bytes()[w.from])])
                     .copied()
                     .collect();
                 let scanned = Candidates::new(text, matcher.first_bytes);
-                assert_eq!(scanned.letters.is_some(), q != "a b c d e f g", "{q}");
                 assert_eq!(scanned.collect::<Vec<Word>>(), kept, "{q}");
                 assert!(!kept.is_empty(), "{q}");
+                if typos {
+                    assert_eq!(kept, every, "with typos every word is a candidate");
+                }
             }
         }
     }
