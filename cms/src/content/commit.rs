@@ -58,8 +58,13 @@ pub(super) const PUBLIC_CHANGES: [&str; 7] = [
 ];
 
 /// The statements of a write's transaction, each run only when its list is not empty (every
-/// statement costs parsing and planning even when it loops over nothing).
-const COMMIT_PARTS: [(&str, &str); 16] = [
+/// statement costs parsing and planning even when it loops over nothing). Rows the stored item
+/// implies exist (`Change::before`) are written by `UPDATE` (`*upd`), others by `UPSERT`: an
+/// `UPSERT` of an existing record first tries to create it, fails, rolls back to a save point
+/// and starts again as an update (twice the work, and two errors whose backtraces are captured
+/// when `RUST_BACKTRACE` is set). An `UPDATE` that finds no record falls back to `CREATE`, so a
+/// row missing against the invariant is written, not lost.
+const COMMIT_PARTS: [(&str, &str); 21] = [
     (
         "checks",
         "FOR $c IN $checks { IF (type::record('item', $c.id).version ?? 0) != $c.expect { THROW 'cms:stale:' + $c.id; }; };",
@@ -67,6 +72,10 @@ const COMMIT_PARTS: [(&str, &str); 16] = [
     (
         "items",
         "FOR $i IN $items { UPSERT type::record('item', $i.uid) CONTENT $i RETURN NONE; };",
+    ),
+    (
+        "iupd",
+        "FOR $i IN $iupd { UPDATE type::record('item', $i.uid) CONTENT $i RETURN NONE; };",
     ),
     (
         "wdel",
@@ -81,12 +90,24 @@ const COMMIT_PARTS: [(&str, &str); 16] = [
         "FOR $w IN $wput { UPSERT type::record('working', $w.key) CONTENT $w.row RETURN NONE; };",
     ),
     (
+        "wupd",
+        "FOR $w IN $wupd { IF (UPDATE type::record('working', $w.key) CONTENT $w.row RETURN VALUE id) = [] { CREATE type::record('working', $w.key) CONTENT $w.row RETURN NONE; }; };",
+    ),
+    (
         "dput",
         "FOR $d IN $dput { UPSERT type::record('delivery', $d.key) CONTENT $d.row RETURN NONE; };",
     ),
     (
+        "dupd",
+        "FOR $d IN $dupd { IF (UPDATE type::record('delivery', $d.key) CONTENT $d.row RETURN VALUE id) = [] { CREATE type::record('delivery', $d.key) CONTENT $d.row RETURN NONE; }; };",
+    ),
+    (
         "dlput",
         "FOR $d IN $dlput { UPSERT type::record('delivery_list', $d.key) CONTENT $d.row RETURN NONE; };",
+    ),
+    (
+        "dlupd",
+        "FOR $d IN $dlupd { IF (UPDATE type::record('delivery_list', $d.key) CONTENT $d.row RETURN VALUE id) = [] { CREATE type::record('delivery_list', $d.key) CONTENT $d.row RETURN NONE; }; };",
     ),
     (
         "sdel",
@@ -95,6 +116,10 @@ const COMMIT_PARTS: [(&str, &str); 16] = [
     (
         "sput",
         "FOR $s IN $sput { UPSERT type::record('schedule', $s.key) CONTENT $s.row RETURN NONE; };",
+    ),
+    (
+        "supd",
+        "FOR $s IN $supd { IF (UPDATE type::record('schedule', $s.key) CONTENT $s.row RETURN VALUE id) = [] { CREATE type::record('schedule', $s.key) CONTENT $s.row RETURN NONE; }; };",
     ),
     (
         "revisions",
@@ -158,10 +183,11 @@ impl Content {
         let now = self.now();
         let opts = &self.inner.options;
         let mut checks = Vec::new();
-        let mut items = Vec::new();
-        let (mut wdel, mut ddel, mut wput, mut dput) = (vec![], vec![], vec![], vec![]);
-        let mut dlput = Vec::new();
-        let (mut sdel, mut sput) = (Vec::new(), Vec::new());
+        let (mut items, mut iupd) = (Vec::new(), Vec::new());
+        let (mut wdel, mut ddel) = (Vec::new(), Vec::new());
+        let (mut wput, mut dput, mut dlput, mut sput) = (vec![], vec![], vec![], vec![]);
+        let (mut wupd, mut dupd, mut dlupd, mut supd) = (vec![], vec![], vec![], vec![]);
+        let mut sdel = Vec::new();
         let mut revisions = Vec::new();
         let mut audits = Vec::new();
         let mut events = Vec::new();
@@ -179,7 +205,12 @@ impl Content {
                 // Which plugins the item uses (plugin removal and upgrades look here).
                 obj.insert("plugins".into(), json!(plugins_used(ct, doc)));
             }
-            items.push(item);
+            if change.expected_version > 0 {
+                // The version check makes sure the item exists.
+                iupd.push(item);
+            } else {
+                items.push(item);
+            }
             for (locale, reads) in &change.effects.reads {
                 if !change.effects.no_rows.contains(locale) {
                     pdel.push(json!({"uid": doc.uid, "locale": locale}));
@@ -206,6 +237,13 @@ impl Content {
             let had = |key: &String, keys: fn(&model::RowKeys) -> &Vec<String>| {
                 change.before.as_ref().is_none_or(|b| keys(b).contains(key))
             };
+            // Rows known to exist: written by UPDATE.
+            let has = |key: &String, keys: fn(&model::RowKeys) -> &Vec<String>| {
+                change
+                    .before
+                    .as_ref()
+                    .is_some_and(|b| keys(b).contains(key))
+            };
             if change.expected_version > 0 {
                 for locale in &opts.locales {
                     let key = model::row_key(&doc.uid, locale);
@@ -218,11 +256,21 @@ impl Content {
                 }
             }
             for (key, row) in working {
-                wput.push(json!({"key": key, "row": row}));
+                let list = if has(&key, |b| &b.working) {
+                    &mut wupd
+                } else {
+                    &mut wput
+                };
+                list.push(json!({"key": key, "row": row}));
             }
             for (key, row) in delivery {
-                dlput.push(json!({"key": key, "row": model::delivery_list_row(ct, &row)}));
-                dput.push(json!({"key": key, "row": row}));
+                let (list, rows) = if has(&key, |b| &b.delivery) {
+                    (&mut dlupd, &mut dupd)
+                } else {
+                    (&mut dlput, &mut dput)
+                };
+                list.push(json!({"key": key, "row": model::delivery_list_row(ct, &row)}));
+                rows.push(json!({"key": key, "row": row}));
             }
             for locale in &change.locales {
                 let (rows, keys) = model::schedule_rows(doc, locale);
@@ -232,7 +280,12 @@ impl Content {
                     }));
                 }
                 for (key, row) in rows {
-                    sput.push(json!({"key": key, "row": row}));
+                    let list = if has(&key, |b| &b.schedule) {
+                        &mut supd
+                    } else {
+                        &mut sput
+                    };
+                    list.push(json!({"key": key, "row": row}));
                 }
             }
             for r in &change.revisions {
@@ -260,8 +313,10 @@ impl Content {
         }
         let queued = woke || !rput.is_empty();
         let vars = json!({
-            "checks": checks, "items": items, "wdel": wdel, "ddel": ddel, "wput": wput,
-            "dput": dput, "dlput": dlput, "sdel": sdel, "sput": sput, "revisions": revisions, "audits": audits, "events": events,
+            "checks": checks, "items": items, "iupd": iupd, "wdel": wdel, "ddel": ddel,
+            "wput": wput, "wupd": wupd, "dput": dput, "dupd": dupd, "dlput": dlput,
+            "dlupd": dlupd, "sdel": sdel, "sput": sput, "supd": supd, "revisions": revisions,
+            "audits": audits, "events": events,
             "k": events.len(), "pdel": pdel, "pput": pput, "rput": rput, "rdel": rdel,
         });
         let result = self.inner.store.run(&commit_sql(&vars), vars).await;
@@ -519,6 +574,78 @@ mod tests {
             Some(&stored),
             "the cache holds what was stored"
         );
+    }
+
+    /// The rows of `table` whose key starts with `uid`, as (key, title) pairs.
+    async fn rows_of(content: &Content, table: &str, uid: &str) -> Vec<(String, Value)> {
+        let sql = format!(
+            "SELECT meta::id(id) AS key, fields.title AS title FROM {table} \
+             WHERE string::starts_with(meta::id(id), $uid) ORDER BY key;"
+        );
+        let mut outcome = content
+            .inner
+            .store
+            .run(&sql, json!({"uid": uid}))
+            .await
+            .unwrap();
+        let rows = outcome.rows(0).unwrap();
+        rows.into_iter()
+            .map(|r| (r["key"].as_str().unwrap().to_owned(), r["title"].clone()))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn rows_the_item_implies_are_updated_and_written_again_when_missing() {
+        let content = content().await;
+        let who = Principal::Bootstrap;
+        let fields = json!({"site": "csn", "fields": {"title": "One", "slug": "one"}});
+        let created = content.create(&who, "page", fields).await.unwrap();
+        let uid = created.item["sys"]["id"].as_str().unwrap().to_owned();
+        content
+            .act(&who, "page", &uid, "en", Action::Publish)
+            .await
+            .unwrap();
+        let (en, cy) = (format!("{uid}.en"), format!("{uid}.cy"));
+        let both = |title: &str| vec![(cy.clone(), json!(title)), (en.clone(), json!(title))];
+        assert_eq!(rows_of(&content, "delivery", &uid).await, both("One"));
+
+        // An edit and a publish update the rows the stored item implies.
+        let title = json!({"fields": {"title": "Two"}});
+        content
+            .patch(&who, "page", &uid, "en", Some("*"), title)
+            .await
+            .unwrap();
+        let working = rows_of(&content, "working", &uid).await;
+        assert_eq!(working, vec![(en.clone(), json!("Two"))]);
+        content
+            .act(&who, "page", &uid, "en", Action::Publish)
+            .await
+            .unwrap();
+        assert_eq!(rows_of(&content, "delivery", &uid).await, both("Two"));
+
+        // Rows lost against the invariant are written again, not silently skipped.
+        let drop = "DELETE type::record('delivery', $cy); DELETE type::record('working', $en);";
+        let dropped = content
+            .inner
+            .store
+            .run(drop, json!({"cy": cy, "en": en}))
+            .await
+            .unwrap();
+        assert!(dropped.first_error().is_none());
+        let title = json!({"fields": {"title": "Three"}});
+        content
+            .patch(&who, "page", &uid, "en", Some("*"), title)
+            .await
+            .unwrap();
+        let working = rows_of(&content, "working", &uid).await;
+        assert_eq!(working, vec![(en.clone(), json!("Three"))]);
+        content
+            .act(&who, "page", &uid, "en", Action::Publish)
+            .await
+            .unwrap();
+        assert_eq!(rows_of(&content, "delivery", &uid).await, both("Three"));
+        let list = rows_of(&content, "delivery_list", &uid).await;
+        assert_eq!(list.len(), 2, "{list:?}");
     }
 
     #[tokio::test]
