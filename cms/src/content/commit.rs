@@ -57,112 +57,188 @@ pub(super) const PUBLIC_CHANGES: [&str; 7] = [
     "imported",
 ];
 
-/// The statements of a write's transaction, each run only when its list is not empty (every
-/// statement costs parsing and planning even when it loops over nothing). Rows the stored item
-/// implies exist (`Change::before`) are written by `UPDATE` (`*upd`), others by `UPSERT`: an
-/// `UPSERT` of an existing record first tries to create it, fails, rolls back to a save point
-/// and starts again as an update (twice the work, and two errors whose backtraces are captured
-/// when `RUST_BACKTRACE` is set). An `UPDATE` that finds no record falls back to `CREATE`, so a
-/// row missing against the invariant is written, not lost.
-const COMMIT_PARTS: [(&str, &str); 21] = [
-    (
-        "checks",
-        "FOR $c IN $checks { IF (type::record('item', $c.id).version ?? 0) != $c.expect { THROW 'cms:stale:' + $c.id; }; };",
-    ),
-    (
-        "items",
-        "FOR $i IN $items { UPSERT type::record('item', $i.uid) CONTENT $i RETURN NONE; };",
-    ),
-    (
-        "iupd",
-        "FOR $i IN $iupd { UPDATE type::record('item', $i.uid) CONTENT $i RETURN NONE; };",
-    ),
-    (
-        "wdel",
-        "FOR $k IN $wdel { DELETE type::record('working', $k) RETURN NONE; };",
-    ),
-    (
-        "ddel",
-        "FOR $k IN $ddel { DELETE type::record('delivery', $k) RETURN NONE; DELETE type::record('delivery_list', $k) RETURN NONE; };",
-    ),
-    (
-        "wput",
-        "FOR $w IN $wput { UPSERT type::record('working', $w.key) CONTENT $w.row RETURN NONE; };",
-    ),
-    (
-        "wupd",
-        "FOR $w IN $wupd { IF (UPDATE type::record('working', $w.key) CONTENT $w.row RETURN VALUE id) = [] { CREATE type::record('working', $w.key) CONTENT $w.row RETURN NONE; }; };",
-    ),
-    (
-        "dput",
-        "FOR $d IN $dput { UPSERT type::record('delivery', $d.key) CONTENT $d.row RETURN NONE; };",
-    ),
-    (
-        "dupd",
-        "FOR $d IN $dupd { IF (UPDATE type::record('delivery', $d.key) CONTENT $d.row RETURN VALUE id) = [] { CREATE type::record('delivery', $d.key) CONTENT $d.row RETURN NONE; }; };",
-    ),
-    (
-        "dlput",
-        "FOR $d IN $dlput { UPSERT type::record('delivery_list', $d.key) CONTENT $d.row RETURN NONE; };",
-    ),
-    (
-        "dlupd",
-        "FOR $d IN $dlupd { IF (UPDATE type::record('delivery_list', $d.key) CONTENT $d.row RETURN VALUE id) = [] { CREATE type::record('delivery_list', $d.key) CONTENT $d.row RETURN NONE; }; };",
-    ),
-    (
-        "sdel",
-        "FOR $k IN $sdel { DELETE type::record('schedule', $k) RETURN NONE; };",
-    ),
-    (
-        "sput",
-        "FOR $s IN $sput { UPSERT type::record('schedule', $s.key) CONTENT $s.row RETURN NONE; };",
-    ),
-    (
-        "supd",
-        "FOR $s IN $supd { IF (UPDATE type::record('schedule', $s.key) CONTENT $s.row RETURN VALUE id) = [] { CREATE type::record('schedule', $s.key) CONTENT $s.row RETURN NONE; }; };",
-    ),
-    (
-        "revisions",
-        "FOR $r IN $revisions { UPSERT type::record('revision', $r.key) CONTENT $r.row RETURN NONE; };",
-    ),
-    (
-        "audits",
-        "FOR $a IN $audits { CREATE audit CONTENT $a RETURN NONE; };",
-    ),
-    (
-        "pdel",
-        "FOR $p IN $pdel { DELETE plugin_read WHERE reader = $p.uid AND locale = $p.locale RETURN NONE; };",
-    ),
-    (
-        "pput",
-        "FOR $p IN $pput { UPSERT type::record('plugin_read', $p.key) CONTENT $p.row RETURN NONE; };",
-    ),
-    (
-        "rput",
-        "FOR $u IN $rput { UPSERT type::record('rerender', $u) CONTENT { uid: $u } RETURN NONE; };",
-    ),
-    (
-        "rdel",
-        "FOR $u IN $rdel { DELETE type::record('rerender', $u) RETURN NONE; };",
-    ),
-    (
-        "events",
-        "LET $base = (UPDATE ONLY counter:outbox SET n += $k RETURN VALUE n) - $k; \
-        FOR $e IN $events { CREATE type::record('outbox', $base + $e.i + 1) CONTENT { seq: $base + $e.i + 1, at: $e.at, kind: $e.kind, uid: $e.uid, ctype: $e.ctype, site: $e.site, locale: $e.locale, revision: $e.revision, version: $e.version } RETURN NONE; };",
-    ),
-];
+/// A write's transaction as SurrealQL text, one statement per row, with every value bound as a
+/// parameter of its own. Statements that loop over a list parameter and pick fields out of its
+/// elements (`FOR $w IN $rows { ... $w.row ... }`) cost SurrealDB one nested evaluation, and a
+/// copy of the value, per field access: most of a publish's instructions (session 19).
+///
+/// Rows the stored item implies exist (`Change::before`) are written by `UPDATE`, others by
+/// `UPSERT`: an `UPSERT` of an existing record first tries to create it, fails, rolls back to a
+/// save point and starts again as an update (twice the work, and two errors whose backtraces
+/// are captured when `RUST_BACKTRACE` is set). An `UPDATE` that finds no record falls back to
+/// `CREATE`, so a row missing against the invariant is written, not lost.
+#[derive(Default)]
+struct Tx {
+    sql: String,
+    vars: serde_json::Map<String, serde_json::Value>,
+}
 
-/// The transaction for `vars`: the statements whose lists hold something.
-fn commit_sql(vars: &serde_json::Value) -> String {
-    let mut sql = String::from("BEGIN TRANSACTION;\n");
-    for (name, statement) in COMMIT_PARTS {
-        if vars[name].as_array().is_some_and(|a| !a.is_empty()) {
-            sql.push_str(statement);
-            sql.push('\n');
+impl Tx {
+    /// Binds `value` as a new parameter and returns its name (`$v3`).
+    fn bind(&mut self, value: serde_json::Value) -> String {
+        let name = format!("v{}", self.vars.len());
+        self.vars.insert(name.clone(), value);
+        format!("${name}")
+    }
+
+    /// The record `table:key`: a literal for keys of plain characters (all of ours), else
+    /// `type::record` of a bound key.
+    fn record(&mut self, table: &str, key: &str) -> String {
+        let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_');
+        if !key.is_empty() && key.bytes().all(plain) {
+            format!("{table}:⟨{key}⟩")
+        } else {
+            let key = self.bind(json!(key));
+            format!("type::record('{table}', {key})")
         }
     }
-    sql.push_str("COMMIT TRANSACTION;\n");
-    sql
+
+    fn line(&mut self, statement: &str) {
+        self.sql.push_str(statement);
+        self.sql.push('\n');
+    }
+
+    /// Writes a row that may not exist.
+    fn upsert(&mut self, table: &str, key: &str, row: serde_json::Value) {
+        let (record, row) = (self.record(table, key), self.bind(row));
+        self.line(&format!("UPSERT {record} CONTENT {row} RETURN NONE;"));
+    }
+
+    /// Writes a row that should exist (created if it does not).
+    fn update(&mut self, table: &str, key: &str, row: serde_json::Value) {
+        let (record, row) = (self.record(table, key), self.bind(row));
+        self.line(&format!(
+            "IF (UPDATE {record} CONTENT {row} RETURN VALUE id) = [] {{ CREATE {record} CONTENT {row} RETURN NONE; }};"
+        ));
+    }
+
+    fn delete(&mut self, table: &str, key: &str) {
+        let record = self.record(table, key);
+        self.line(&format!("DELETE {record} RETURN NONE;"));
+    }
+}
+
+/// What one commit writes, by kind; `transaction` emits the kinds in this order (deletes of a
+/// kind before its writes, so a slug can move between rows of one commit).
+#[derive(Default)]
+struct Parts {
+    /// (uid, expected version)
+    checks: Vec<(String, u64)>,
+    /// New items and existing ones, (uid, document).
+    items: Vec<(String, serde_json::Value)>,
+    iupd: Vec<(String, serde_json::Value)>,
+    wdel: Vec<String>,
+    ddel: Vec<String>,
+    /// Projection rows, (key, row): `*put` may not exist, `*upd` should.
+    wput: Vec<(String, serde_json::Value)>,
+    wupd: Vec<(String, serde_json::Value)>,
+    dput: Vec<(String, serde_json::Value)>,
+    dupd: Vec<(String, serde_json::Value)>,
+    dlput: Vec<(String, serde_json::Value)>,
+    dlupd: Vec<(String, serde_json::Value)>,
+    sdel: Vec<String>,
+    sput: Vec<(String, serde_json::Value)>,
+    supd: Vec<(String, serde_json::Value)>,
+    revisions: Vec<(String, serde_json::Value)>,
+    audits: Vec<serde_json::Value>,
+    /// Plugin reads to forget, (reader uid, locale), and to record, (key, row).
+    pdel: Vec<(String, String)>,
+    pput: Vec<(String, serde_json::Value)>,
+    /// Items to queue for re-rendering, and to take off the queue.
+    rput: Vec<String>,
+    rdel: Vec<String>,
+    events: Vec<serde_json::Value>,
+}
+
+impl Parts {
+    /// The transaction's text and parameters.
+    fn transaction(self) -> (String, serde_json::Value) {
+        let mut tx = Tx::default();
+        tx.line("BEGIN TRANSACTION;");
+        for (uid, expect) in self.checks {
+            let (record, stale) = (
+                tx.record("item", &uid),
+                tx.bind(json!(format!("cms:stale:{uid}"))),
+            );
+            tx.line(&format!(
+                "IF ({record}.version ?? 0) != {expect} {{ THROW {stale}; }};"
+            ));
+        }
+        for (uid, item) in self.items {
+            tx.upsert("item", &uid, item);
+        }
+        for (uid, item) in self.iupd {
+            // The version check has made sure the item exists.
+            let (record, item) = (tx.record("item", &uid), tx.bind(item));
+            tx.line(&format!("UPDATE {record} CONTENT {item} RETURN NONE;"));
+        }
+        for key in self.wdel {
+            tx.delete("working", &key);
+        }
+        for key in self.ddel {
+            tx.delete("delivery", &key);
+            tx.delete("delivery_list", &key);
+        }
+        let writes = [
+            ("working", self.wput, self.wupd),
+            ("delivery", self.dput, self.dupd),
+            ("delivery_list", self.dlput, self.dlupd),
+        ];
+        for (table, put, upd) in writes {
+            for (key, row) in put {
+                tx.upsert(table, &key, row);
+            }
+            for (key, row) in upd {
+                tx.update(table, &key, row);
+            }
+        }
+        for key in self.sdel {
+            tx.delete("schedule", &key);
+        }
+        for (key, row) in self.sput {
+            tx.upsert("schedule", &key, row);
+        }
+        for (key, row) in self.supd {
+            tx.update("schedule", &key, row);
+        }
+        for (key, row) in self.revisions {
+            tx.upsert("revision", &key, row);
+        }
+        for audit in self.audits {
+            let audit = tx.bind(audit);
+            tx.line(&format!("CREATE audit CONTENT {audit} RETURN NONE;"));
+        }
+        for (uid, locale) in self.pdel {
+            let (uid, locale) = (tx.bind(json!(uid)), tx.bind(json!(locale)));
+            tx.line(&format!(
+                "DELETE plugin_read WHERE reader = {uid} AND locale = {locale} RETURN NONE;"
+            ));
+        }
+        for (key, row) in self.pput {
+            tx.upsert("plugin_read", &key, row);
+        }
+        for uid in self.rput {
+            tx.upsert("rerender", &uid.clone(), json!({ "uid": uid }));
+        }
+        for uid in self.rdel {
+            tx.delete("rerender", &uid);
+        }
+        if !self.events.is_empty() {
+            let k = self.events.len();
+            tx.line(&format!(
+                "LET $base = (UPDATE ONLY counter:outbox SET n += {k} RETURN VALUE n) - {k};"
+            ));
+            for (i, event) in self.events.into_iter().enumerate() {
+                let event = tx.bind(event);
+                let n = i + 1;
+                tx.line(&format!(
+                    "CREATE type::record('outbox', $base + {n}) CONTENT object::extend({event}, {{ seq: $base + {n} }}) RETURN NONE;"
+                ));
+            }
+        }
+        tx.line("COMMIT TRANSACTION;");
+        (tx.sql, serde_json::Value::Object(tx.vars))
+    }
 }
 
 /// Why a commit failed.
@@ -182,23 +258,14 @@ impl Content {
     pub(super) async fn commit(&self, changes: &[Change]) -> Result<(), CommitError> {
         let now = self.now();
         let opts = &self.inner.options;
-        let mut checks = Vec::new();
-        let (mut items, mut iupd) = (Vec::new(), Vec::new());
-        let (mut wdel, mut ddel) = (Vec::new(), Vec::new());
-        let (mut wput, mut dput, mut dlput, mut sput) = (vec![], vec![], vec![], vec![]);
-        let (mut wupd, mut dupd, mut dlupd, mut supd) = (vec![], vec![], vec![], vec![]);
-        let mut sdel = Vec::new();
-        let mut revisions = Vec::new();
-        let mut audits = Vec::new();
-        let mut events = Vec::new();
-        let (mut pdel, mut pput, mut woke) = (Vec::new(), Vec::new(), false);
-        let (mut rput, mut rdel) = (Vec::new(), Vec::new());
+        let mut p = Parts::default();
+        let mut woke = false;
         for change in changes {
             let doc = &change.doc;
             let ct = self
                 .content_type(&doc.ctype)
                 .map_err(|e| CommitError::Fatal(e.to_string()))?;
-            checks.push(json!({"id": doc.uid, "expect": change.expected_version}));
+            p.checks.push((doc.uid.clone(), change.expected_version));
             let mut item =
                 serde_json::to_value(doc).map_err(|e| CommitError::Fatal(e.to_string()))?;
             if let Some(obj) = item.as_object_mut() {
@@ -207,17 +274,19 @@ impl Content {
             }
             if change.expected_version > 0 {
                 // The version check makes sure the item exists.
-                iupd.push(item);
+                p.iupd.push((doc.uid.clone(), item));
             } else {
-                items.push(item);
+                p.items.push((doc.uid.clone(), item));
             }
             for (locale, reads) in &change.effects.reads {
                 if !change.effects.no_rows.contains(locale) {
-                    pdel.push(json!({"uid": doc.uid, "locale": locale}));
+                    p.pdel.push((doc.uid.clone(), locale.clone()));
                 }
                 for read in reads {
-                    pput.push(json!({"key": format!("{read}.{}.{locale}", doc.uid),
-                        "row": {"read": read, "reader": doc.uid, "locale": locale}}));
+                    p.pput.push((
+                        format!("{read}.{}.{locale}", doc.uid),
+                        json!({"read": read, "reader": doc.uid, "locale": locale}),
+                    ));
                 }
             }
             // What other items' plugin blocks read of this one changed: the re-renderer follows
@@ -226,9 +295,9 @@ impl Content {
                 woke = true;
             }
             if change.effects.enqueue {
-                rput.push(doc.uid.clone());
+                p.rput.push(doc.uid.clone());
             } else if change.effects.done {
-                rdel.push(doc.uid.clone());
+                p.rdel.push(doc.uid.clone());
             }
             let working = model::working_rows(ct, doc, &opts.default_locale);
             let delivery = model::delivery_rows(ct, doc, &opts.locales, &opts.default_locale);
@@ -248,78 +317,72 @@ impl Content {
                 for locale in &opts.locales {
                     let key = model::row_key(&doc.uid, locale);
                     if !working.iter().any(|(k, _)| *k == key) && had(&key, |b| &b.working) {
-                        wdel.push(key.clone());
+                        p.wdel.push(key.clone());
                     }
                     if !delivery.iter().any(|(k, _)| *k == key) && had(&key, |b| &b.delivery) {
-                        ddel.push(key);
+                        p.ddel.push(key);
                     }
                 }
             }
             for (key, row) in working {
                 let list = if has(&key, |b| &b.working) {
-                    &mut wupd
+                    &mut p.wupd
                 } else {
-                    &mut wput
+                    &mut p.wput
                 };
-                list.push(json!({"key": key, "row": row}));
+                list.push((key, row));
             }
             for (key, row) in delivery {
                 let (list, rows) = if has(&key, |b| &b.delivery) {
-                    (&mut dlupd, &mut dupd)
+                    (&mut p.dlupd, &mut p.dupd)
                 } else {
-                    (&mut dlput, &mut dput)
+                    (&mut p.dlput, &mut p.dput)
                 };
-                list.push(json!({"key": key, "row": model::delivery_list_row(ct, &row)}));
-                rows.push(json!({"key": key, "row": row}));
+                list.push((key.clone(), model::delivery_list_row(ct, &row)));
+                rows.push((key, row));
             }
             for locale in &change.locales {
                 let (rows, keys) = model::schedule_rows(doc, locale);
                 if change.expected_version > 0 {
-                    sdel.extend(keys.into_iter().filter(|key| {
+                    p.sdel.extend(keys.into_iter().filter(|key| {
                         !rows.iter().any(|(k, _)| k == key) && had(key, |b| &b.schedule)
                     }));
                 }
                 for (key, row) in rows {
                     let list = if has(&key, |b| &b.schedule) {
-                        &mut supd
+                        &mut p.supd
                     } else {
-                        &mut sput
+                        &mut p.sput
                     };
-                    list.push(json!({"key": key, "row": row}));
+                    list.push((key, row));
                 }
             }
             for r in &change.revisions {
-                revisions.push(json!({
-                    "key": format!("{}.{}.{}", doc.uid, r.locale, r.n),
-                    "row": {"uid": doc.uid, "ctype": doc.ctype, "locale": r.locale, "n": r.n,
-                            "op": change.action, "state": r.state, "at": now, "by": change.actor,
-                            "fields": r.fields},
-                }));
+                p.revisions.push((
+                    format!("{}.{}.{}", doc.uid, r.locale, r.n),
+                    json!({"uid": doc.uid, "ctype": doc.ctype, "locale": r.locale, "n": r.n,
+                           "op": change.action, "state": r.state, "at": now, "by": change.actor,
+                           "fields": r.fields}),
+                ));
             }
             for locale in &change.locales {
                 let revision = doc.locales.get(locale).map(|l| l.revision).unwrap_or(0);
-                audits.push(json!({
+                p.audits.push(json!({
                     "key": crate::audit::entry_key(), "at": now, "actor": change.actor,
                     "ip": crate::audit::client_ip(),
                     "action": format!("item.{}", change.action), "uid": doc.uid,
                     "ctype": doc.ctype, "site": doc.site, "locale": locale, "revision": revision,
                 }));
-                events.push(json!({
-                    "i": events.len(), "at": now, "kind": format!("item.{}", change.action),
+                p.events.push(json!({
+                    "at": now, "kind": format!("item.{}", change.action),
                     "uid": doc.uid, "ctype": doc.ctype, "site": doc.site, "locale": locale,
                     "revision": revision, "version": doc.version,
                 }));
             }
         }
-        let queued = woke || !rput.is_empty();
-        let vars = json!({
-            "checks": checks, "items": items, "iupd": iupd, "wdel": wdel, "ddel": ddel,
-            "wput": wput, "wupd": wupd, "dput": dput, "dupd": dupd, "dlput": dlput,
-            "dlupd": dlupd, "sdel": sdel, "sput": sput, "supd": supd, "revisions": revisions,
-            "audits": audits, "events": events,
-            "k": events.len(), "pdel": pdel, "pput": pput, "rput": rput, "rdel": rdel,
-        });
-        let result = self.inner.store.run(&commit_sql(&vars), vars).await;
+        let queued = woke || !p.rput.is_empty();
+        let (sql, vars) = p.transaction();
+        let result = self.inner.store.run(&sql, vars).await;
         // Whatever happened, cached responses and items may now be stale: drop them (exact,
         // see cache.rs; `write_loaded_item` caches the item it committed).
         self.inner.cache.invalidate();
