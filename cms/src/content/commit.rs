@@ -382,7 +382,10 @@ impl Content {
         }
         let queued = woke || !p.rput.is_empty();
         let (sql, vars) = p.transaction();
-        let result = self.inner.store.run(&sql, vars).await;
+        let result = {
+            let _lane = self.inner.commit_lane.lock().await;
+            self.inner.store.run(&sql, vars).await
+        };
         // Whatever happened, cached responses and items may now be stale: drop them (exact,
         // see cache.rs; `write_loaded_item` caches the item it committed).
         self.inner.cache.invalidate();

@@ -117,6 +117,11 @@ struct Inner {
     /// The items this process last wrote, by uid, for the read that starts the next write of
     /// each (only when this process is the store's only writer: an embedded store).
     items: Option<quick_cache::sync::Cache<String, Arc<model::ItemDoc>>>,
+    /// Held while a write's transaction runs: this process commits one write at a time. Every
+    /// write updates the outbox counter, so concurrent transactions would conflict at commit
+    /// and be tried again anyway (wasted work, and a writer could lose every retry); writes of
+    /// other processes (a SurrealDB server) are still met by the version check and retries.
+    commit_lane: tokio::sync::Mutex<()>,
 }
 
 impl Content {
@@ -135,6 +140,7 @@ impl Content {
                 commits: Arc::new(tokio::sync::Notify::new()),
                 plugins: std::sync::OnceLock::new(),
                 rerender: tokio::sync::Notify::new(),
+                commit_lane: tokio::sync::Mutex::new(()),
                 items: store
                     .is_exclusive()
                     .then(|| quick_cache::sync::Cache::new(commit::ITEM_CACHE_ITEMS)),

@@ -469,15 +469,22 @@ impl Content {
             })
             .map(|e| e.uid.as_str())
             .collect();
-        self.run_checked(
-            "BEGIN TRANSACTION; \
-             FOR $r IN (SELECT VALUE reader FROM plugin_read WHERE read INSIDE $changed) { \
-               UPSERT type::record('rerender', $r) CONTENT { uid: $r } RETURN NONE; }; \
-             UPSERT meta:rerender SET seq = $last RETURN NONE; \
-             COMMIT TRANSACTION;",
-            json!({ "changed": changed, "last": last }),
-        )
-        .await?;
+        // The cursor exists (set above at first start): `UPDATE`, as an `UPSERT` of an existing
+        // record tries a create first (commit.rs); created again if it went missing.
+        let cursor = "IF (UPDATE meta:rerender SET seq = $last RETURN VALUE id) = [] { \
+               CREATE meta:rerender SET seq = $last RETURN NONE; };";
+        let sql = if changed.is_empty() {
+            cursor.to_owned()
+        } else {
+            format!(
+                "BEGIN TRANSACTION; \
+                 FOR $r IN (SELECT VALUE reader FROM plugin_read WHERE read INSIDE $changed) {{ \
+                   UPSERT type::record('rerender', $r) CONTENT {{ uid: $r }} RETURN NONE; }}; \
+                 {cursor} COMMIT TRANSACTION;"
+            )
+        };
+        self.run_checked(&sql, json!({ "changed": changed, "last": last }))
+            .await?;
         Ok(events.len())
     }
 
