@@ -4,7 +4,9 @@
 //! counts the instructions of the publishes alone (the edits, the follower and the store's
 //! background work are left out).
 //!
-//! `bench_publish [CONFIG] [ROUNDS]` (the data dir comes from the config: `CMS_DATA__DIR`).
+//! `bench_publish [CONFIG] [ROUNDS] [PAUSE_MS]` (the data dir comes from the config:
+//! `CMS_DATA__DIR`); PAUSE_MS waits between the edit and the publish, as an editor would (the
+//! HTTP benchmark waits 50 ms).
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use std::sync::Arc;
@@ -30,6 +32,7 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let config_path = args.next().unwrap_or_else(|| "config.toml".into());
     let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(200);
+    let pause_ms: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(0);
     let mut config = Config::load(std::path::Path::new(&config_path), true).unwrap();
     config.demo.load_on_empty = false;
     let app = App::build(config, Arc::new(SystemClock)).await.unwrap();
@@ -52,6 +55,9 @@ async fn main() {
             .patch(&who, "page", &uid, "en", Some("*"), summary)
             .await
             .unwrap();
+        if pause_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(pause_ms)).await;
+        }
         let started = Instant::now();
         publish_once(&content, &uid).await;
         if n >= 5 {
