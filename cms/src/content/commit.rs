@@ -71,6 +71,8 @@ pub(super) const PUBLIC_CHANGES: [&str; 7] = [
 struct Tx {
     sql: String,
     vars: serde_json::Map<String, serde_json::Value>,
+    /// The records written by `update`, checked at the end of the transaction.
+    updated: Vec<String>,
 }
 
 impl Tx {
@@ -104,12 +106,25 @@ impl Tx {
         self.line(&format!("UPSERT {record} CONTENT {row} RETURN NONE;"));
     }
 
-    /// Writes a row that should exist (created if it does not).
+    /// Writes a row that should exist (`check_updated` makes the transaction fail if it does
+    /// not).
     fn update(&mut self, table: &str, key: &str, row: serde_json::Value) {
         let (record, row) = (self.record(table, key), self.bind(row));
-        self.line(&format!(
-            "IF (UPDATE {record} CONTENT {row} RETURN VALUE id) = [] {{ CREATE {record} CONTENT {row} RETURN NONE; }};"
-        ));
+        self.line(&format!("UPDATE {record} CONTENT {row} RETURN NONE;"));
+        self.updated.push(record);
+    }
+
+    /// Throws `cms:missing` unless every record `update` wrote exists (an `UPDATE` of a
+    /// missing record writes nothing): one statement, where a fallback per row cost 15% of a
+    /// write's instructions.
+    fn check_updated(&mut self) {
+        if !self.updated.is_empty() {
+            let n = self.updated.len();
+            let records = self.updated.join(", ");
+            self.line(&format!(
+                "IF array::len((SELECT VALUE id FROM {records})) != {n} {{ THROW '{MISSING}'; }};"
+            ));
+        }
     }
 
     fn delete(&mut self, table: &str, key: &str) {
@@ -236,6 +251,7 @@ impl Parts {
                 ));
             }
         }
+        tx.check_updated();
         tx.line("COMMIT TRANSACTION;");
         (tx.sql, serde_json::Value::Object(tx.vars))
     }
@@ -253,9 +269,25 @@ pub(super) enum CommitError {
     Fatal(String),
 }
 
+/// What the transaction throws when a row written by `UPDATE` does not exist.
+const MISSING: &str = "cms:missing";
+
 impl Content {
-    /// Store `changes` in one transaction.
+    /// Store `changes` in one transaction. Rows the stored items imply are written by `UPDATE`;
+    /// if one of them is missing (against the invariant), the transaction fails as a whole and
+    /// runs again with every row written by `UPSERT`, so the row is written, not lost.
     pub(super) async fn commit(&self, changes: &[Change]) -> Result<(), CommitError> {
+        match self.commit_rows(changes, true).await {
+            Err(CommitError::Fatal(e)) if e == MISSING => {
+                tracing::warn!("rows an item implies were missing; written again");
+                self.commit_rows(changes, false).await
+            }
+            other => other,
+        }
+    }
+
+    /// `commit`; `known` trusts `Change::before` to say which rows exist.
+    async fn commit_rows(&self, changes: &[Change], known: bool) -> Result<(), CommitError> {
         let now = self.now();
         let opts = &self.inner.options;
         let mut p = Parts::default();
@@ -308,10 +340,11 @@ impl Content {
             };
             // Rows known to exist: written by UPDATE.
             let has = |key: &String, keys: fn(&model::RowKeys) -> &Vec<String>| {
-                change
-                    .before
-                    .as_ref()
-                    .is_some_and(|b| keys(b).contains(key))
+                known
+                    && change
+                        .before
+                        .as_ref()
+                        .is_some_and(|b| keys(b).contains(key))
             };
             if change.expected_version > 0 {
                 for locale in &opts.locales {
@@ -407,6 +440,9 @@ impl Content {
             Some(StatementError::Retryable(_)) => Err(CommitError::Retry),
             Some(StatementError::Thrown(t)) if t.starts_with("cms:stale:") => {
                 Err(CommitError::Retry)
+            }
+            Some(StatementError::Thrown(t)) if t == MISSING => {
+                Err(CommitError::Fatal(MISSING.into()))
             }
             Some(StatementError::Unique { index, .. }) => Err(CommitError::Unique {
                 table: if index.starts_with("delivery") {
