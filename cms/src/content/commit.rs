@@ -65,8 +65,8 @@ pub(super) const PUBLIC_CHANGES: [&str; 7] = [
 /// Rows the stored item implies exist (`Change::before`) are written by `UPDATE`, others by
 /// `UPSERT`: an `UPSERT` of an existing record first tries to create it, fails, rolls back to a
 /// save point and starts again as an update (twice the work, and two errors whose backtraces
-/// are captured when `RUST_BACKTRACE` is set). An `UPDATE` that finds no record falls back to
-/// `CREATE`, so a row missing against the invariant is written, not lost.
+/// are captured when `RUST_BACKTRACE` is set). One statement at the end checks that every
+/// updated row exists (`check_updated`).
 #[derive(Default)]
 struct Tx {
     sql: String,
@@ -84,7 +84,8 @@ impl Tx {
     }
 
     /// The record `table:key`: a literal for keys of plain characters (all of ours), else
-    /// `type::record` of a bound key.
+    /// `type::record` of a bound key (`⟨12345⟩` is a string key too: unit test
+    /// `record_ids_in_the_text_name_the_records_of_bound_string_keys`).
     fn record(&mut self, table: &str, key: &str) -> String {
         let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_');
         if !key.is_empty() && key.bytes().all(plain) {
@@ -676,6 +677,36 @@ mod tests {
             Some(&stored),
             "the cache holds what was stored"
         );
+    }
+
+    #[tokio::test]
+    async fn record_ids_in_the_text_name_the_records_of_bound_string_keys() {
+        let content = content().await;
+        let keys = ["01M8E52HNVYHRPPK8EDPQFZZCD.en.3", "12345", "a b\u{27e9}c'd"];
+        let mut tx = Tx::default();
+        tx.line("BEGIN TRANSACTION;");
+        for key in keys {
+            tx.upsert("meta", key, json!({ "k": key }));
+        }
+        tx.line("COMMIT TRANSACTION;");
+        assert!(tx.sql.contains("meta:⟨01M8E52HNVYHRPPK8EDPQFZZCD.en.3⟩"));
+        let stored = content
+            .inner
+            .store
+            .run(&tx.sql, Value::Object(tx.vars))
+            .await
+            .unwrap();
+        assert!(stored.first_error().is_none());
+        for key in keys {
+            let sql = "SELECT VALUE k FROM type::record('meta', $key);";
+            let mut read = content
+                .inner
+                .store
+                .run(sql, json!({ "key": key }))
+                .await
+                .unwrap();
+            assert_eq!(read.rows(0).unwrap(), vec![json!(key)], "{key}");
+        }
     }
 
     /// The rows of `table` whose key starts with `uid`, as (key, title) pairs.
