@@ -590,6 +590,12 @@ async fn a_snapshot_that_stops_reading_content_drops_its_reads() {
             1,
             "a read is replaced, not doubled",
         ),
+        (
+            json!({"body": [{"type": "paragraph", "props": {"text": "Plain"}}]}),
+            0,
+            "a snapshot without plugin blocks drops the reads",
+        ),
+        (json!({"body": related}), 1, "reading again"),
     ] {
         let resp = t
             .admin(Method::PATCH, &format!("/api/v1/manage/page/{id}"))
@@ -602,6 +608,12 @@ async fn a_snapshot_that_stops_reading_content_drops_its_reads() {
         t.action("page", &id, "publish", "en").await;
         assert_eq!(t.count("plugin_read").await, reads, "{why}");
     }
+    t.action("page", &id, "unpublish", "en").await;
+    assert_eq!(
+        t.count("plugin_read").await,
+        0,
+        "an unpublished snapshot's reads are deleted"
+    );
 }
 
 #[tokio::test]

@@ -519,6 +519,19 @@ impl Content {
                     let (reads, missed) = renders.fill(&ct, &mut snapshot.fields);
                     effects.record_reads(locale, stored_reads, snapshot, reads);
                     effects.enqueue = missed;
+                } else if stored_reads == Some(true)
+                    && matches!(action, Action::Publish | Action::Unpublish)
+                {
+                    // The snapshot that read other items is replaced by one without plugin
+                    // blocks, or gone: its `plugin_read` rows go with it.
+                    if let Some(snapshot) = doc
+                        .locales
+                        .get_mut(locale)
+                        .and_then(|l| l.published.as_mut())
+                    {
+                        snapshot.reads = Some(false);
+                    }
+                    effects.reads.push((locale.to_owned(), Default::default()));
                 }
                 let locales = if item_level {
                     doc.locales.keys().cloned().collect()
