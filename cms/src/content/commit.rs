@@ -145,16 +145,12 @@ struct Parts {
     iupd: Vec<(String, serde_json::Value)>,
     wdel: Vec<String>,
     ddel: Vec<String>,
-    /// Projection rows, (key, row): `*put` may not exist, `*upd` should.
-    wput: Vec<(String, serde_json::Value)>,
-    wupd: Vec<(String, serde_json::Value)>,
-    dput: Vec<(String, serde_json::Value)>,
-    dupd: Vec<(String, serde_json::Value)>,
-    dlput: Vec<(String, serde_json::Value)>,
-    dlupd: Vec<(String, serde_json::Value)>,
+    /// Projection rows.
+    working: Vec<Row>,
+    delivery: Vec<Row>,
+    delivery_list: Vec<Row>,
     sdel: Vec<String>,
-    sput: Vec<(String, serde_json::Value)>,
-    supd: Vec<(String, serde_json::Value)>,
+    schedule: Vec<Row>,
     revisions: Vec<(String, serde_json::Value)>,
     audits: Vec<serde_json::Value>,
     /// Plugin reads to forget, (reader uid, locale), and to record, (key, row).
@@ -164,6 +160,27 @@ struct Parts {
     rput: Vec<String>,
     rdel: Vec<String>,
     events: Vec<serde_json::Value>,
+}
+
+/// A projection row to write: `exists` when the stored item implies it does (`UPDATE`, else
+/// `UPSERT`).
+struct Row {
+    key: String,
+    value: serde_json::Value,
+    exists: bool,
+}
+
+impl Tx {
+    /// Writes `rows` of `table`: those that may not exist first, then those that should.
+    fn rows(&mut self, table: &str, rows: Vec<Row>) {
+        let (existing, new): (Vec<Row>, Vec<Row>) = rows.into_iter().partition(|r| r.exists);
+        for r in new {
+            self.upsert(table, &r.key, r.value);
+        }
+        for r in existing {
+            self.update(table, &r.key, r.value);
+        }
+    }
 }
 
 impl Parts {
@@ -195,28 +212,13 @@ impl Parts {
             tx.delete("delivery", &key);
             tx.delete("delivery_list", &key);
         }
-        let writes = [
-            ("working", self.wput, self.wupd),
-            ("delivery", self.dput, self.dupd),
-            ("delivery_list", self.dlput, self.dlupd),
-        ];
-        for (table, put, upd) in writes {
-            for (key, row) in put {
-                tx.upsert(table, &key, row);
-            }
-            for (key, row) in upd {
-                tx.update(table, &key, row);
-            }
-        }
+        tx.rows("working", self.working);
+        tx.rows("delivery", self.delivery);
+        tx.rows("delivery_list", self.delivery_list);
         for key in self.sdel {
             tx.delete("schedule", &key);
         }
-        for (key, row) in self.sput {
-            tx.upsert("schedule", &key, row);
-        }
-        for (key, row) in self.supd {
-            tx.update("schedule", &key, row);
-        }
+        tx.rows("schedule", self.schedule);
         for (key, row) in self.revisions {
             tx.upsert("revision", &key, row);
         }
@@ -234,7 +236,8 @@ impl Parts {
             tx.upsert("plugin_read", &key, row);
         }
         for uid in self.rput {
-            tx.upsert("rerender", &uid.clone(), json!({ "uid": uid }));
+            let row = json!({ "uid": &uid });
+            tx.upsert("rerender", &uid, row);
         }
         for uid in self.rdel {
             tx.delete("rerender", &uid);
@@ -335,17 +338,19 @@ impl Content {
             let working = model::working_rows(ct, doc, &opts.default_locale);
             let delivery = model::delivery_rows(ct, doc, &opts.locales, &opts.default_locale);
             // Rows of locales that no longer resolve are deleted (a new item has none, and
-            // rows the item did not have need no delete); the others are replaced by UPSERT.
+            // rows the item did not have need no delete); the others are written again.
             let had = |key: &String, keys: fn(&model::RowKeys) -> &Vec<String>| {
                 change.before.as_ref().is_none_or(|b| keys(b).contains(key))
             };
             // Rows known to exist: written by UPDATE.
-            let has = |key: &String, keys: fn(&model::RowKeys) -> &Vec<String>| {
-                known
+            let row = |key: String, value, keys: fn(&model::RowKeys) -> &Vec<String>| Row {
+                exists: known
                     && change
                         .before
                         .as_ref()
-                        .is_some_and(|b| keys(b).contains(key))
+                        .is_some_and(|b| keys(b).contains(&key)),
+                key,
+                value,
             };
             if change.expected_version > 0 {
                 for locale in &opts.locales {
@@ -358,22 +363,14 @@ impl Content {
                     }
                 }
             }
-            for (key, row) in working {
-                let list = if has(&key, |b| &b.working) {
-                    &mut p.wupd
-                } else {
-                    &mut p.wput
-                };
-                list.push((key, row));
+            for (key, value) in working {
+                p.working.push(row(key, value, |b| &b.working));
             }
-            for (key, row) in delivery {
-                let (list, rows) = if has(&key, |b| &b.delivery) {
-                    (&mut p.dlupd, &mut p.dupd)
-                } else {
-                    (&mut p.dlput, &mut p.dput)
-                };
-                list.push((key.clone(), model::delivery_list_row(ct, &row)));
-                rows.push((key, row));
+            for (key, value) in delivery {
+                let list = model::delivery_list_row(ct, &value);
+                p.delivery_list
+                    .push(row(key.clone(), list, |b| &b.delivery));
+                p.delivery.push(row(key, value, |b| &b.delivery));
             }
             for locale in &change.locales {
                 let (rows, keys) = model::schedule_rows(doc, locale);
@@ -382,13 +379,8 @@ impl Content {
                         !rows.iter().any(|(k, _)| k == key) && had(key, |b| &b.schedule)
                     }));
                 }
-                for (key, row) in rows {
-                    let list = if has(&key, |b| &b.schedule) {
-                        &mut p.supd
-                    } else {
-                        &mut p.sput
-                    };
-                    list.push((key, row));
+                for (key, value) in rows {
+                    p.schedule.push(row(key, value, |b| &b.schedule));
                 }
             }
             for r in &change.revisions {
@@ -742,19 +734,23 @@ mod tests {
         let both = |title: &str| vec![(cy.clone(), json!(title)), (en.clone(), json!(title))];
         assert_eq!(rows_of(&content, "delivery", &uid).await, both("One"));
 
-        // An edit and a publish update the rows the stored item implies.
-        let title = json!({"fields": {"title": "Two"}});
-        content
-            .patch(&who, "page", &uid, "en", Some("*"), title)
-            .await
-            .unwrap();
-        let working = rows_of(&content, "working", &uid).await;
-        assert_eq!(working, vec![(en.clone(), json!("Two"))]);
-        content
-            .act(&who, "page", &uid, "en", Action::Publish)
-            .await
-            .unwrap();
-        assert_eq!(rows_of(&content, "delivery", &uid).await, both("Two"));
+        // An edit and a publish write the title to the working row, then the delivery rows.
+        let retitle = async |title: &str| {
+            let fields = json!({"fields": {"title": title}});
+            content
+                .patch(&who, "page", &uid, "en", Some("*"), fields)
+                .await
+                .unwrap();
+            let working = rows_of(&content, "working", &uid).await;
+            assert_eq!(working, vec![(en.clone(), json!(title))]);
+            content
+                .act(&who, "page", &uid, "en", Action::Publish)
+                .await
+                .unwrap();
+            assert_eq!(rows_of(&content, "delivery", &uid).await, both(title));
+        };
+        // The rows the stored item implies are updated.
+        retitle("Two").await;
 
         // Rows lost against the invariant are written again, not silently skipped.
         let drop = "DELETE type::record('delivery', $cy); DELETE type::record('working', $en);";
@@ -765,18 +761,7 @@ mod tests {
             .await
             .unwrap();
         assert!(dropped.first_error().is_none());
-        let title = json!({"fields": {"title": "Three"}});
-        content
-            .patch(&who, "page", &uid, "en", Some("*"), title)
-            .await
-            .unwrap();
-        let working = rows_of(&content, "working", &uid).await;
-        assert_eq!(working, vec![(en.clone(), json!("Three"))]);
-        content
-            .act(&who, "page", &uid, "en", Action::Publish)
-            .await
-            .unwrap();
-        assert_eq!(rows_of(&content, "delivery", &uid).await, both("Three"));
+        retitle("Three").await;
         let list = rows_of(&content, "delivery_list", &uid).await;
         assert_eq!(list.len(), 2, "{list:?}");
     }
