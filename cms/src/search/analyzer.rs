@@ -10,7 +10,7 @@ use tantivy::tokenizer::{
 };
 
 /// Bump when anything here changes what terms a text yields: the index is rebuilt at start.
-pub const ANALYZER_VERSION: u32 = 3;
+pub const ANALYZER_VERSION: u32 = 4;
 
 /// The languages the index has analyzers for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -46,7 +46,11 @@ impl Lang {
 
     /// What the text fields are indexed with: the full analyzer, plus, after each stem that
     /// differs from its word, the word itself marked with `EXACT_MARK` at the same position
-    /// (exact word forms and typos of them are found without a second field and pass).
+    /// (exact word forms and typos of them are found without a second field and pass), and
+    /// after a stem that follows another one, the two as one term (`pair_term`, at the first
+    /// one's position): a two-word phrase is then one posting list, like a word, instead of
+    /// the positions of both words read and intersected in every document holding them
+    /// (Elasticsearch's `index_phrases`, without a field of its own).
     /// (`IndexTokenizer`: the same terms as `chained_index_analyzer`, in one pass.)
     pub fn index_analyzer(self) -> TextAnalyzer {
         TextAnalyzer::from(IndexTokenizer::new(self))
@@ -483,6 +487,10 @@ pub struct IndexTokenizer {
     token: Token,
     /// The exact term still to emit for the last word.
     exact: String,
+    /// The pair term still to emit for the last word.
+    pair: String,
+    /// The last word's stem.
+    last: String,
     /// The chain up to stemming (`Lang::raw_analyzer`), for words not yet remembered.
     raw: TextAnalyzer,
 }
@@ -493,6 +501,8 @@ impl IndexTokenizer {
             lang,
             token: Token::default(),
             exact: String::new(),
+            pair: String::new(),
+            last: String::new(),
             raw: lang.raw_analyzer(),
         }
     }
@@ -505,6 +515,14 @@ pub struct IndexTokenStream<'a> {
     token: &'a mut Token,
     exact: &'a mut String,
     exact_pending: bool,
+    pair: &'a mut String,
+    /// The position and start of the word whose stem and the last one's make `pair`.
+    pair_pending: Option<(usize, usize)>,
+    last: &'a mut String,
+    /// The position and start of the last word with a stem.
+    last_at: Option<(usize, usize)>,
+    /// The position of the last word.
+    position: usize,
     raw: &'a mut TextAnalyzer,
 }
 
@@ -520,6 +538,11 @@ impl Tokenizer for IndexTokenizer {
             token: &mut self.token,
             exact: &mut self.exact,
             exact_pending: false,
+            pair: &mut self.pair,
+            pair_pending: None,
+            last: &mut self.last,
+            last_at: None,
+            position: usize::MAX,
             raw: &mut self.raw,
         }
     }
@@ -571,6 +594,13 @@ impl TokenStream for IndexTokenStream<'_> {
             std::mem::swap(&mut self.token.text, self.exact);
             return true;
         }
+        if let Some((position, from)) = self.pair_pending.take() {
+            std::mem::swap(&mut self.token.text, self.pair);
+            self.token.position = position;
+            self.token.position_length = 2;
+            self.token.offset_from = from;
+            return true;
+        }
         let lang = self.lang;
         loop {
             let Some(word) = next_word(self.text, self.at) else {
@@ -578,7 +608,7 @@ impl TokenStream for IndexTokenStream<'_> {
                 return false;
             };
             self.at = word.to;
-            self.token.position = self.token.position.wrapping_add(1);
+            self.position = self.position.wrapping_add(1);
             let text = self.text;
             let written = &text[word.from..word.to];
             let found = YIELDS.with_borrow_mut(|yields| {
@@ -595,8 +625,23 @@ impl TokenStream for IndexTokenStream<'_> {
                 found
             });
             if found {
+                let position = self.position;
+                self.token.position = position;
+                self.token.position_length = 1;
                 self.token.offset_from = word.from;
                 self.token.offset_to = word.to;
+                if let Some((last, from)) = self.last_at
+                    && last.wrapping_add(1) == position
+                {
+                    self.pair.clear();
+                    self.pair.push_str(self.last);
+                    self.pair.push(PAIR_MARK);
+                    self.pair.push_str(&self.token.text);
+                    self.pair_pending = Some((last, from));
+                }
+                self.last.clear();
+                self.last.push_str(&self.token.text);
+                self.last_at = Some((position, word.from));
                 return true;
             }
         }
@@ -610,6 +655,19 @@ impl TokenStream for IndexTokenStream<'_> {
         self.token
     }
 }
+
+/// The term of the stems `first` and `second` next to each other in a text: what a
+/// two-word phrase looks up instead of reading positions (`IndexTokenizer`).
+pub fn pair_term(first: &str, second: &str) -> String {
+    let mut t = String::with_capacity(first.len() + second.len() + 1);
+    t.push_str(first);
+    t.push(PAIR_MARK);
+    t.push_str(second);
+    t
+}
+
+/// Joins the two stems of a pair term (words never hold it).
+const PAIR_MARK: char = ' ';
 
 /// The cached English stemmer as a token filter.
 fn cached_stemmer() -> Rewrite<fn(&mut String)> {
@@ -665,7 +723,8 @@ mod tests {
     }
 
     #[test]
-    fn the_index_analyzer_keeps_words_that_differ_from_their_stems_at_the_same_position() {
+    fn the_index_analyzer_keeps_words_that_differ_from_their_stems_and_pairs_at_the_first_position()
+    {
         let mut analyzer = Lang::English.index_analyzer();
         let mut stream = analyzer.token_stream("Councils council Mutualism");
         let mut got = Vec::new();
@@ -676,8 +735,10 @@ mod tests {
             ("council", 0, 0),
             ("=councils", 0, 0),
             ("council", 1, 9),
+            ("council council", 0, 0),
             ("mutual", 2, 17),
             ("=mutualism", 2, 17),
+            ("council mutual", 1, 9),
         ];
         let want: Vec<_> = want
             .iter()
@@ -688,6 +749,66 @@ mod tests {
         // Welsh has no stemmer: the index terms are the query terms.
         let mut welsh = Lang::Welsh.index_analyzer();
         assert_eq!(analyze(&mut welsh, "Ysgolion").len(), 1);
+    }
+
+    #[test]
+    fn the_index_analyzer_pairs_neighbouring_stems() {
+        let pairs = |lang: Lang, text: &str| -> Vec<String> {
+            analyze(&mut lang.index_analyzer(), text)
+                .into_iter()
+                .map(|a| a.term)
+                .filter(|t| t.contains(PAIR_MARK))
+                .collect()
+        };
+        // Stems pair up (exact forms are left out); the query's pair terms are the same.
+        assert_eq!(
+            pairs(Lang::English, "Student Councils meet"),
+            [
+                pair_term("student", "council"),
+                pair_term("council", "meet")
+            ]
+        );
+        assert_eq!(
+            pairs(Lang::English, "student council"),
+            pairs(Lang::English, "Students' council")
+        );
+        // One word, or a word the analyzer drops between two, gives no pair across it.
+        assert!(pairs(Lang::English, "oracy").is_empty());
+        let long = "x".repeat(60);
+        assert!(pairs(Lang::English, &format!("peer {long} mentoring")).is_empty());
+        // The co-operative spellings and Welsh words pair as they index.
+        assert_eq!(
+            pairs(Lang::English, "co-op schools"),
+            pairs(Lang::English, "cooperative school")
+        );
+        assert_eq!(
+            pairs(Lang::Welsh, "Ysgolion Cymraeg"),
+            [pair_term("ysgolion", "cymraeg")]
+        );
+    }
+
+    /// `tokens` of the chain with, after each stem (and its exact form) that follows another
+    /// stem, the pair of both at the first one's position: what `IndexTokenizer` must yield.
+    fn with_pairs(chain: Vec<(String, usize, usize, usize)>) -> Vec<(String, usize, usize, usize)> {
+        let mut out = Vec::new();
+        let mut last: Option<(String, usize, usize)> = None;
+        let mut pending = None;
+        for (text, position, from, to) in chain {
+            if text.starts_with(EXACT_MARK) {
+                out.push((text, position, from, to));
+                continue;
+            }
+            out.extend(pending.take());
+            if let Some((stem, p, f)) = &last
+                && p + 1 == position
+            {
+                pending = Some((pair_term(stem, &text), *p, *f, to));
+            }
+            last = Some((text.clone(), position, from));
+            out.push((text, position, from, to));
+        }
+        out.extend(pending);
+        out
     }
 
     /// Every token with its position and offsets.
@@ -720,7 +841,7 @@ mod tests {
             for text in std::iter::once(&tricky).chain(&demo).chain(&demo) {
                 assert_eq!(
                     tokens(&mut fused, text),
-                    tokens(&mut chain, text),
+                    with_pairs(tokens(&mut chain, text)),
                     "{lang:?}: {text}"
                 );
             }

@@ -19,7 +19,7 @@ use tantivy::schema::{Facet, Field, IndexRecordOption, Value as _};
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
 use super::Error;
-use super::analyzer::{Lang, exact_term};
+use super::analyzer::{Lang, exact_term, pair_term};
 use super::index::SearchIndex;
 use super::layout::{Layout, PUBLISHED, WORKING, access_term, keyword};
 use super::parse::{Part, QueryTerm, fuzzy_distance, in_language, parse};
@@ -268,29 +268,39 @@ fn word_query(
     Box::new(BooleanQuery::new(should))
 }
 
-/// A phrase in every tier. Each tier's phrase is intersected with the reader's scope, so
+/// A phrase in every tier. Two words are one term (`analyzer::pair_term`), scored BM25 like
+/// a word: no positions are read. Longer phrases read positions only where every pair of the
+/// phrase is found, and each tier's phrase is intersected with the reader's scope, so
 /// positions are read only for documents the reader may see: a union of phrases would check
 /// every document holding the words (other views and locales too) before the scope applies.
-fn phrase_query(
-    layout: &Layout,
-    fields: &[Field],
-    terms: &[QueryTerm],
-    scope: &Scope,
-) -> Box<dyn Query> {
-    let should = fields
+fn phrase_query(layout: &Layout, lang: Lang, terms: &[QueryTerm], scope: &Scope) -> Box<dyn Query> {
+    let should = layout
+        .text_fields(lang)
         .iter()
         .zip(&layout.tiers)
         .map(|(field, boost)| {
-            let terms = terms
-                .iter()
-                .map(|t| Term::from_field_text(*field, &t.term))
-                .collect();
-            let mut clauses = scope();
-            clauses.push((
-                Occur::Must,
-                Box::new(BoostQuery::new(Box::new(PhraseQuery::new(terms)), *boost)),
-            ));
-            let q: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
+            let mut pairs = terms
+                .windows(2)
+                .map(|w| Term::from_field_text(*field, &pair_term(&w[0].term, &w[1].term)));
+            let q: Box<dyn Query> = match (terms.len(), pairs.next()) {
+                (2, Some(pair)) => Box::new(TermQuery::new(pair, IndexRecordOption::WithFreqs)),
+                (_, first) => {
+                    let mut clauses = scope();
+                    for pair in first.into_iter().chain(pairs) {
+                        clauses.push(filter(Box::new(TermQuery::new(
+                            pair,
+                            IndexRecordOption::Basic,
+                        ))));
+                    }
+                    let terms = terms
+                        .iter()
+                        .map(|t| Term::from_field_text(*field, &t.term))
+                        .collect();
+                    clauses.push((Occur::Must, Box::new(PhraseQuery::new(terms))));
+                    Box::new(BooleanQuery::new(clauses))
+                }
+            };
+            let q: Box<dyn Query> = Box::new(BoostQuery::new(q, *boost));
             (Occur::Should, q)
         })
         .collect();
@@ -309,7 +319,7 @@ fn part_query(
 ) -> Box<dyn Query> {
     match part {
         Part::Term(t) => word_query(layout, lang, t, typos),
-        Part::Phrase(ts) => phrase_query(layout, layout.text_fields(lang), ts, scope),
+        Part::Phrase(ts) => phrase_query(layout, lang, ts, scope),
     }
 }
 
@@ -521,4 +531,132 @@ fn execute(
         })
         .collect();
     Ok((total, top, by_field))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::schema::Registry;
+    use crate::search::index::{ItemRows, Place};
+    use serde_json::json;
+
+    /// Title in its own tier; summary and body share the lowest one.
+    const ARTICLE: &str = r#"
+name = "article"
+label = "Article"
+default_visibility = "public"
+title_field = "title"
+
+[[fields]]
+name = "title"
+type = "string"
+label = "Title"
+searchable = 3.0
+
+[[fields]]
+name = "summary"
+type = "string"
+label = "Summary"
+searchable = 1.0
+
+[[fields]]
+name = "body"
+type = "string"
+label = "Body"
+searchable = 1.0
+"#;
+
+    fn request(q: &str) -> SearchRequest {
+        SearchRequest {
+            q: q.to_owned(),
+            types: vec!["article".to_owned()],
+            site: None,
+            locale: "en".to_owned(),
+            view: View::Published,
+            filters: BTreeMap::new(),
+            facets: Vec::new(),
+            limit: 20,
+            offset: 0,
+        }
+    }
+
+    #[test]
+    fn phrases_find_the_words_next_to_each_other_in_one_text_only() {
+        let schemas = Registry::from_sources(&[("article.toml".into(), ARTICLE.into())]).unwrap();
+        let layout = Layout::new(&schemas, &["en".to_owned()], "en");
+        let index = SearchIndex::open(Place::Ram, layout).unwrap();
+        let docs = [
+            (
+                "a",
+                "Student councils",
+                "",
+                "The peer mentoring scheme works.",
+            ),
+            (
+                "b",
+                "Councils of students",
+                "",
+                "Peer mentoring, and a scheme.",
+            ),
+            (
+                "c",
+                "Notes",
+                "Our student",
+                "council met. Peer support scheme.",
+            ),
+            (
+                "d",
+                "Notes",
+                "",
+                "Peer mentoring helps; mentoring schemes last.",
+            ),
+            (
+                "e",
+                "Notes",
+                "",
+                "The student council runs peer mentoring schemes.",
+            ),
+        ];
+        for (uid, title, summary, body) in docs {
+            let row = json!({"uid": uid, "ctype": "article", "site": "s", "scope": "*",
+                "locale": "en", "revision": 1, "visibility": "public", "fallback": [],
+                "fields": {"title": title, "summary": summary, "body": body}});
+            let rows = ItemRows {
+                working: Vec::new(),
+                delivery: vec![row],
+            };
+            index.add(&schemas, &rows).unwrap();
+        }
+        index.commit(&schemas, 1).unwrap();
+        let found = |q: &str| {
+            let mut ids: Vec<String> = run(&index, &request(q), &Principal::Anonymous)
+                .unwrap()
+                .hits
+                .into_iter()
+                .map(|h| h.id)
+                .collect();
+            ids.sort();
+            ids
+        };
+        // Two words: stems next to each other in one text ("student" ending the summary and
+        // "council" starting the body are not).
+        assert_eq!(found(r#""student council""#), ["a", "e"]);
+        assert_eq!(found(r#""council student""#), Vec::<String>::new());
+        // Three words: in a row ("d" holds both pairs of "peer mentoring scheme", "b" one,
+        // neither the three words in a row).
+        assert_eq!(found(r#""peer mentoring scheme""#), ["a", "e"]);
+        assert_eq!(found(r#""mentoring scheme""#), ["a", "d", "e"]);
+        // The phrase and a word.
+        assert_eq!(found(r#""peer mentoring" council"#), ["a", "b", "e"]);
+        // A title phrase ranks above the same phrase in a body.
+        let hits = run(
+            &index,
+            &request(r#""student council""#),
+            &Principal::Anonymous,
+        )
+        .unwrap()
+        .hits;
+        assert_eq!(hits[0].id, "a");
+    }
 }
