@@ -10,7 +10,7 @@ use tantivy::tokenizer::{
 };
 
 /// Bump when anything here changes what terms a text yields: the index is rebuilt at start.
-pub const ANALYZER_VERSION: u32 = 4;
+pub const ANALYZER_VERSION: u32 = 5;
 
 /// The languages the index has analyzers for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -42,6 +42,15 @@ impl Lang {
             Lang::English => "cms_en",
             Lang::Welsh => "cms_cy",
         }
+    }
+
+    /// Whether the word `raw` (as `raw_analyzer` leaves it) makes pair terms with its
+    /// neighbours: every word but an English stop word (Snowball's English list). Pairs make
+    /// phrases of two frequent words cheap; pairs with a stop word would make most of them
+    /// (a third of the words in English text are stop words), so phrases with a stop word
+    /// read positions as before.
+    pub fn pairs_with(self, raw: &str) -> bool {
+        self != Lang::English || !ENGLISH_STOP_WORDS.contains(&raw)
     }
 
     /// What the text fields are indexed with: the full analyzer, plus, after each stem that
@@ -465,6 +474,8 @@ enum Yield {
     Term {
         term: Box<str>,
         exact: Option<Box<str>>,
+        /// Whether it pairs with its neighbours (`pairs_with`).
+        pairs: bool,
     },
 }
 
@@ -561,21 +572,23 @@ fn yield_of(raw: &mut TextAnalyzer, lang: Lang, word: &str) -> Yield {
             Yield::Term {
                 exact: (stem != token.text).then(|| exact_term(&token.text).into_boxed_str()),
                 term: stem.into_boxed_str(),
+                pairs: lang.pairs_with(&token.text),
             }
         }
         Lang::Welsh => Yield::Term {
             term: token.text.as_str().into(),
             exact: None,
+            pairs: lang.pairs_with(&token.text),
         },
     }
 }
 
 impl IndexTokenStream<'_> {
-    /// Make `yielded` the current token (and the next one, for an exact term); false when it
-    /// yields nothing.
-    fn emit(&mut self, yielded: &Yield) -> bool {
-        let Yield::Term { term, exact } = yielded else {
-            return false;
+    /// Make `yielded` the current token (and the next one, for an exact term); None when it
+    /// yields nothing, else whether it pairs with its neighbours.
+    fn emit(&mut self, yielded: &Yield) -> Option<bool> {
+        let Yield::Term { term, exact, pairs } = yielded else {
+            return None;
         };
         self.token.text.clear();
         self.token.text.push_str(term);
@@ -584,7 +597,7 @@ impl IndexTokenStream<'_> {
             self.exact.push_str(exact);
             self.exact_pending = true;
         }
-        true
+        Some(*pairs)
     }
 }
 
@@ -624,12 +637,16 @@ impl TokenStream for IndexTokenStream<'_> {
                 cache.insert(written.into(), yielded);
                 found
             });
-            if found {
+            if let Some(pairs) = found {
                 let position = self.position;
                 self.token.position = position;
                 self.token.position_length = 1;
                 self.token.offset_from = word.from;
                 self.token.offset_to = word.to;
+                if !pairs {
+                    self.last_at = None;
+                    return true;
+                }
                 if let Some((last, from)) = self.last_at
                     && last.wrapping_add(1) == position
                 {
@@ -655,6 +672,145 @@ impl TokenStream for IndexTokenStream<'_> {
         self.token
     }
 }
+
+/// Snowball's English stop words (`snowball.tartarus.org/algorithms/english/stop.txt`),
+/// sorted for `binary_search`, without the contractions the tokenizer splits.
+const ENGLISH_STOP_WORD_LIST: &[&str] = &[
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "could",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "down",
+    "during",
+    "each",
+    "few",
+    "for",
+    "from",
+    "further",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "me",
+    "more",
+    "most",
+    "my",
+    "myself",
+    "no",
+    "nor",
+    "not",
+    "of",
+    "off",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "ought",
+    "our",
+    "ours",
+    "ourselves",
+    "out",
+    "over",
+    "own",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "with",
+    "would",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
+];
+
+/// `ENGLISH_STOP_WORD_LIST` as a set.
+struct StopWords(&'static [&'static str]);
+
+impl StopWords {
+    fn contains(&self, word: &&str) -> bool {
+        self.0.binary_search(word).is_ok()
+    }
+}
+
+const ENGLISH_STOP_WORDS: StopWords = StopWords(ENGLISH_STOP_WORD_LIST);
 
 /// The term of the stems `first` and `second` next to each other in a text: what a
 /// two-word phrase looks up instead of reading positions (`IndexTokenizer`).
@@ -772,6 +928,23 @@ mod tests {
             pairs(Lang::English, "student council"),
             pairs(Lang::English, "Students' council")
         );
+        // Stop words make no pairs: "head of maths" has none, "the student council" one.
+        assert!(pairs(Lang::English, "Head of maths").is_empty());
+        assert_eq!(
+            pairs(Lang::English, "The student council, then a Student Council"),
+            [
+                pair_term("student", "council"),
+                pair_term("student", "council")
+            ]
+        );
+        // Welsh has no stop list.
+        assert_eq!(pairs(Lang::Welsh, "the council").len(), 1);
+        let mut sorted = ENGLISH_STOP_WORD_LIST.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(
+            sorted, ENGLISH_STOP_WORD_LIST,
+            "binary_search needs it sorted"
+        );
         // One word, or a word the analyzer drops between two, gives no pair across it.
         assert!(pairs(Lang::English, "oracy").is_empty());
         let long = "x".repeat(60);
@@ -789,7 +962,13 @@ mod tests {
 
     /// `tokens` of the chain with, after each stem (and its exact form) that follows another
     /// stem, the pair of both at the first one's position: what `IndexTokenizer` must yield.
-    fn with_pairs(chain: Vec<(String, usize, usize, usize)>) -> Vec<(String, usize, usize, usize)> {
+    /// (Both stems' words must pair: `Lang::pairs_with`.)
+    fn with_pairs(
+        lang: Lang,
+        source: &str,
+        chain: Vec<(String, usize, usize, usize)>,
+    ) -> Vec<(String, usize, usize, usize)> {
+        let mut raw = lang.raw_analyzer();
         let mut out = Vec::new();
         let mut last: Option<(String, usize, usize)> = None;
         let mut pending = None;
@@ -799,6 +978,12 @@ mod tests {
                 continue;
             }
             out.extend(pending.take());
+            let word = analyze(&mut raw, &source[from..to]).remove(0).term;
+            if !lang.pairs_with(&word) {
+                last = None;
+                out.push((text, position, from, to));
+                continue;
+            }
             if let Some((stem, p, f)) = &last
                 && p + 1 == position
             {
@@ -841,7 +1026,7 @@ mod tests {
             for text in std::iter::once(&tricky).chain(&demo).chain(&demo) {
                 assert_eq!(
                     tokens(&mut fused, text),
-                    with_pairs(tokens(&mut chain, text)),
+                    with_pairs(lang, text, tokens(&mut chain, text)),
                     "{lang:?}: {text}"
                 );
             }

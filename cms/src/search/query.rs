@@ -268,27 +268,33 @@ fn word_query(
     Box::new(BooleanQuery::new(should))
 }
 
-/// A phrase in every tier. Two words are one term (`analyzer::pair_term`), scored BM25 like
-/// a word: no positions are read. Longer phrases read positions only where every pair of the
-/// phrase is found, and each tier's phrase is intersected with the reader's scope, so
-/// positions are read only for documents the reader may see: a union of phrases would check
-/// every document holding the words (other views and locales too) before the scope applies.
+/// A phrase in every tier. Two words that pair (`Lang::pairs_with`: not stop words) are one
+/// term (`analyzer::pair_term`), scored BM25 like a word: no positions are read. Other
+/// phrases read positions, only where every pair of the phrase is found, and each tier's
+/// phrase is intersected with the reader's scope, so positions are read only for documents
+/// the reader may see: a union of phrases would check every document holding the words
+/// (other views and locales too) before the scope applies.
 fn phrase_query(layout: &Layout, lang: Lang, terms: &[QueryTerm], scope: &Scope) -> Box<dyn Query> {
+    let pairs: Vec<String> = terms
+        .windows(2)
+        .filter(|w| lang.pairs_with(&w[0].raw) && lang.pairs_with(&w[1].raw))
+        .map(|w| pair_term(&w[0].term, &w[1].term))
+        .collect();
     let should = layout
         .text_fields(lang)
         .iter()
         .zip(&layout.tiers)
         .map(|(field, boost)| {
-            let mut pairs = terms
-                .windows(2)
-                .map(|w| Term::from_field_text(*field, &pair_term(&w[0].term, &w[1].term)));
-            let q: Box<dyn Query> = match (terms.len(), pairs.next()) {
-                (2, Some(pair)) => Box::new(TermQuery::new(pair, IndexRecordOption::WithFreqs)),
-                (_, first) => {
+            let q: Box<dyn Query> = match pairs.as_slice() {
+                [pair] if terms.len() == 2 => Box::new(TermQuery::new(
+                    Term::from_field_text(*field, pair),
+                    IndexRecordOption::WithFreqs,
+                )),
+                _ => {
                     let mut clauses = scope();
-                    for pair in first.into_iter().chain(pairs) {
+                    for pair in &pairs {
                         clauses.push(filter(Box::new(TermQuery::new(
-                            pair,
+                            Term::from_field_text(*field, pair),
                             IndexRecordOption::Basic,
                         ))));
                     }
@@ -647,6 +653,10 @@ searchable = 1.0
         // neither the three words in a row).
         assert_eq!(found(r#""peer mentoring scheme""#), ["a", "e"]);
         assert_eq!(found(r#""mentoring scheme""#), ["a", "d", "e"]);
+        // A phrase with a stop word reads positions: word order and neighbours still count.
+        assert_eq!(found(r#""students council""#), ["a", "e"]);
+        assert_eq!(found(r#""council of students""#), ["b"]);
+        assert_eq!(found(r#""councils students""#), Vec::<String>::new());
         // The phrase and a word.
         assert_eq!(found(r#""peer mentoring" council"#), ["a", "b", "e"]);
         // A title phrase ranks above the same phrase in a body.
