@@ -40,6 +40,32 @@ fn live_merge_policy() -> Box<tantivy::merge_policy::LogMergePolicy> {
     Box::new(policy)
 }
 
+/// Runs `f` on a thread of its own at the lowest scheduling priority (nice 19 on Linux) and
+/// waits for it. Tantivy's indexing, merging and segment-updating threads are spawned by the
+/// writer's calls (its creation; and every commit, which restarts the indexing threads) and
+/// inherit that priority, so requests served on the same cores preempt the index's background
+/// work instead of waiting behind it (a follower commit writes a segment: about 20 M
+/// instructions). When nothing else runs, the work runs as fast as before (RocksDB lowers its
+/// compaction threads' priority the same way). Where the priority cannot be lowered, `f` runs
+/// at the usual one.
+fn at_low_priority<T: Send>(f: impl FnOnce() -> Result<T, Error> + Send) -> Result<T, Error> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("search-writer".into())
+            .spawn_scoped(scope, || {
+                if let Err(e) = thread_priority::set_current_thread_priority(
+                    thread_priority::ThreadPriority::Min,
+                ) {
+                    tracing::debug!("could not lower the search writer's priority: {e:?}");
+                }
+                f()
+            })
+            .map_err(|e| Error::Io(format!("starting the search writer thread: {e}")))?
+            .join()
+            .map_err(|_| Error::Index("the search writer thread panicked".into()))?
+    })
+}
+
 /// Where an index lives.
 #[derive(Debug, Clone)]
 pub enum Place {
@@ -124,10 +150,13 @@ impl SearchIndex {
             .payload
             .and_then(|p| p.parse::<u64>().ok())
             .unwrap_or(0);
-        let writer = index
-            .writer_with_num_threads(WRITER.0, WRITER.1)
-            .map_err(tantivy_err)?;
-        writer.set_merge_policy(live_merge_policy());
+        let writer = at_low_priority(|| {
+            let writer = index
+                .writer_with_num_threads(WRITER.0, WRITER.1)
+                .map_err(tantivy_err)?;
+            writer.set_merge_policy(live_merge_policy());
+            Ok(writer)
+        })?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -156,9 +185,18 @@ impl SearchIndex {
     }
 
     /// Replace every document of each item by the documents of its current rows, then commit
-    /// with `cursor` as the applied outbox position and reload the reader. Blocking: call it
-    /// off the async workers.
+    /// with `cursor` as the applied outbox position and reload the reader, at a low priority
+    /// (`at_low_priority`). Blocking: call it off the async workers.
     pub fn apply(
+        &self,
+        schemas: &Registry,
+        items: &[(String, ItemRows)],
+        cursor: u64,
+    ) -> Result<(), Error> {
+        at_low_priority(|| self.apply_now(schemas, items, cursor))
+    }
+
+    fn apply_now(
         &self,
         schemas: &Registry,
         items: &[(String, ItemRows)],
@@ -205,6 +243,10 @@ impl SearchIndex {
     /// Replace the writer by one with `threads` indexing threads of `bytes` each (the old
     /// one is dropped first: an index has one writer). Nothing uncommitted may be pending.
     fn replace_writer(&self, (threads, bytes): (usize, usize)) -> Result<(), Error> {
+        at_low_priority(|| self.replace_writer_now(threads, bytes))
+    }
+
+    fn replace_writer_now(&self, threads: usize, bytes: usize) -> Result<(), Error> {
         let mut writer = self.lock_writer()?;
         let index = writer.index().clone();
         let placeholder = Index::create_in_ram(self.layout.schema.clone())
@@ -447,6 +489,58 @@ mod tests {
             );
             assert!(terms.contains(&access.as_str()), "{access} in {terms:?}");
         }
+    }
+
+    /// The nice value of each thread of this process named `prefix...`.
+    #[cfg(target_os = "linux")]
+    fn nice_of_threads(prefix: &str) -> Vec<i64> {
+        let mut out = Vec::new();
+        for task in std::fs::read_dir("/proc/self/task").unwrap() {
+            let path = task.unwrap().path();
+            let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+            if !name.starts_with(prefix) {
+                continue;
+            }
+            // Fields after the command's closing parenthesis; nice is the 19th of stat.
+            let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
+            if let Some((_, rest)) = stat.rsplit_once(')') {
+                let fields: Vec<&str> = rest.split_whitespace().collect();
+                out.push(fields[16].parse().unwrap());
+            }
+        }
+        out
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_index_writers_threads_run_at_the_lowest_priority_and_the_callers_keep_theirs() {
+        let schemas = Registry::from_sources(&[("note.toml".into(), NOTE_TYPE.into())]).unwrap();
+        let layout = Layout::new(&schemas, &["en".to_owned()], "en");
+        let index = SearchIndex::open(Place::Ram, layout).unwrap();
+        let rows = ItemRows {
+            working: Vec::new(),
+            delivery: vec![row("en", None, 1, "Oracy")],
+        };
+        // A commit restarts the indexing threads: they are spawned by the committing thread.
+        index
+            .apply(&schemas, &[("01JNOTE".to_owned(), rows)], 1)
+            .unwrap();
+        assert_eq!(index.keys().unwrap().len(), 1);
+        // A new thread takes its name once it runs: poll until the indexing one has.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        for prefix in ["thrd-tantivy-in", "segment_updater", "merge_thread"] {
+            let mut nice = nice_of_threads(prefix);
+            while nice.is_empty() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                nice = nice_of_threads(prefix);
+            }
+            assert!(!nice.is_empty(), "no {prefix} thread");
+            assert!(nice.iter().all(|n| *n == 19), "{prefix}: nice {nice:?}");
+        }
+        // The caller's own priority is untouched.
+        let own = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        let own: Vec<&str> = own.rsplit_once(')').unwrap().1.split_whitespace().collect();
+        assert_eq!(own[16], "0");
     }
 
     #[test]
