@@ -57,7 +57,7 @@ impl Lang {
     /// differs from its word, the word itself marked with `EXACT_MARK` at the same position
     /// (exact word forms and typos of them are found without a second field and pass), and
     /// after a stem that follows another one, the two as one term (`pair_term`, at the first
-    /// one's position): a two-word phrase is then one posting list, like a word, instead of
+    /// one's position; unless either word is a stop word, `pairs_with`): a two-word phrase is then one posting list, like a word, instead of
     /// the positions of both words read and intersected in every document holding them
     /// (Elasticsearch's `index_phrases`, without a field of its own).
     /// (`IndexTokenizer`: the same terms as `chained_index_analyzer`, in one pass.)
