@@ -101,17 +101,22 @@ impl Tx {
         self.sql.push('\n');
     }
 
+    /// `verb` (`UPSERT`, `UPDATE`) of `row` as the record `table:key`; returns the record.
+    fn write(&mut self, verb: &str, table: &str, key: &str, row: serde_json::Value) -> String {
+        let (record, row) = (self.record(table, key), self.bind(row));
+        self.line(&format!("{verb} {record} CONTENT {row} RETURN NONE;"));
+        record
+    }
+
     /// Writes a row that may not exist.
     fn upsert(&mut self, table: &str, key: &str, row: serde_json::Value) {
-        let (record, row) = (self.record(table, key), self.bind(row));
-        self.line(&format!("UPSERT {record} CONTENT {row} RETURN NONE;"));
+        self.write("UPSERT", table, key, row);
     }
 
     /// Writes a row that should exist (`check_updated` makes the transaction fail if it does
     /// not).
     fn update(&mut self, table: &str, key: &str, row: serde_json::Value) {
-        let (record, row) = (self.record(table, key), self.bind(row));
-        self.line(&format!("UPDATE {record} CONTENT {row} RETURN NONE;"));
+        let record = self.write("UPDATE", table, key, row);
         self.updated.push(record);
     }
 
@@ -140,8 +145,9 @@ impl Tx {
 struct Parts {
     /// (uid, expected version)
     checks: Vec<(String, u64)>,
-    /// New items and existing ones, (uid, document).
+    /// New items, (uid, document).
     items: Vec<(String, serde_json::Value)>,
+    /// Existing items (their version is checked), (uid, document).
     iupd: Vec<(String, serde_json::Value)>,
     wdel: Vec<String>,
     ddel: Vec<String>,
@@ -201,9 +207,8 @@ impl Parts {
             tx.upsert("item", &uid, item);
         }
         for (uid, item) in self.iupd {
-            // The version check has made sure the item exists.
-            let (record, item) = (tx.record("item", &uid), tx.bind(item));
-            tx.line(&format!("UPDATE {record} CONTENT {item} RETURN NONE;"));
+            // The version check has made sure the item exists: no end check needed.
+            tx.write("UPDATE", "item", &uid, item);
         }
         for key in self.wdel {
             tx.delete("working", &key);
@@ -611,6 +616,17 @@ mod tests {
         )
     }
 
+    /// A new page titled "One": its id and ETag.
+    async fn page_one(content: &Content) -> (String, String) {
+        let fields = json!({"site": "csn", "fields": {"title": "One", "slug": "one"}});
+        let created = content
+            .create(&Principal::Bootstrap, "page", fields)
+            .await
+            .unwrap();
+        let uid = created.item["sys"]["id"].as_str().unwrap().to_owned();
+        (uid, created.etag)
+    }
+
     fn cache_holds(content: &Content, doc: ItemDoc) {
         let items = content.inner.items.as_ref().unwrap();
         items.insert(doc.uid.clone(), Arc::new(doc));
@@ -620,12 +636,10 @@ mod tests {
     async fn a_stale_cached_item_never_decides_a_write() {
         let content = content().await;
         let who = Principal::Bootstrap;
-        let fields = json!({"site": "csn", "fields": {"title": "One", "slug": "one"}});
-        let created = content.create(&who, "page", fields).await.unwrap();
-        let uid = created.item["sys"]["id"].as_str().unwrap().to_owned();
+        let (uid, etag1) = page_one(&content).await;
         let v1 = content.load_item(&uid).await.unwrap().unwrap();
         let summary = json!({"fields": {"summary": "two"}});
-        let etag = Some(created.etag.as_str());
+        let etag = Some(etag1.as_str());
         content
             .patch(&who, "page", &uid, "en", etag, summary)
             .await
@@ -646,7 +660,7 @@ mod tests {
         cache_holds(&content, v1.clone());
         let stale = json!({"fields": {"title": "Lost"}});
         let refused = content
-            .patch(&who, "page", &uid, "en", Some(&created.etag), stale)
+            .patch(&who, "page", &uid, "en", Some(&etag1), stale)
             .await;
         assert!(
             matches!(refused, Err(Error::PreconditionFailed { .. })),
@@ -723,9 +737,7 @@ mod tests {
     async fn rows_the_item_implies_are_updated_and_written_again_when_missing() {
         let content = content().await;
         let who = Principal::Bootstrap;
-        let fields = json!({"site": "csn", "fields": {"title": "One", "slug": "one"}});
-        let created = content.create(&who, "page", fields).await.unwrap();
-        let uid = created.item["sys"]["id"].as_str().unwrap().to_owned();
+        let (uid, _) = page_one(&content).await;
         content
             .act(&who, "page", &uid, "en", Action::Publish)
             .await
@@ -771,9 +783,7 @@ mod tests {
         let content = content().await;
         let who = Principal::Bootstrap;
         let ct = content.content_type("page").unwrap().clone();
-        let fields = json!({"site": "csn", "fields": {"title": "One", "slug": "one"}});
-        let created = content.create(&who, "page", fields).await.unwrap();
-        let uid = created.item["sys"]["id"].as_str().unwrap().to_owned();
+        let (uid, _) = page_one(&content).await;
         let opts = content.inner.options.clone();
         let check = |doc: &ItemDoc| {
             let keys = model::RowKeys::of(doc, &opts.locales, &opts.default_locale);
