@@ -50,7 +50,7 @@ impl Lang {
     /// (a third of the words in English text are stop words), so phrases with a stop word
     /// read positions as before.
     pub fn pairs_with(self, raw: &str) -> bool {
-        self != Lang::English || !ENGLISH_STOP_WORDS.contains(&raw)
+        self != Lang::English || ENGLISH_STOP_WORD_LIST.binary_search(&raw).is_err()
     }
 
     /// What the text fields are indexed with: the full analyzer, plus, after each stem that
@@ -800,17 +800,6 @@ const ENGLISH_STOP_WORD_LIST: &[&str] = &[
     "yourself",
     "yourselves",
 ];
-
-/// `ENGLISH_STOP_WORD_LIST` as a set.
-struct StopWords(&'static [&'static str]);
-
-impl StopWords {
-    fn contains(&self, word: &&str) -> bool {
-        self.0.binary_search(word).is_ok()
-    }
-}
-
-const ENGLISH_STOP_WORDS: StopWords = StopWords(ENGLISH_STOP_WORD_LIST);
 
 /// The term of the stems `first` and `second` next to each other in a text: what a
 /// two-word phrase looks up instead of reading positions (`IndexTokenizer`).
