@@ -1,10 +1,5 @@
 //! The `cms` command line: serve, check, demo, import, export.
 
-/// mimalloc instead of glibc's malloc: glibc keeps freed memory of its per-thread arenas (the
-/// import, index builds and searches run on many threads), so RSS only grew; see BENCHMARKS.md.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
