@@ -270,9 +270,9 @@ fn word_query(
 /// scored BM25 times the tier's boost, as a clause of the word's query would score it.
 /// Every document holding a written form holds its stem, so these terms never change what
 /// matches, only the order; reading their postings for every document the stems match cost
-/// about 15% of a two-word search. They are read instead for the best `RESCORE_WINDOW`
-/// documents by the rest of the query, by seeking (Elasticsearch's rescore window): a
-/// document outside the window by its stems' score stays out of the page.
+/// about 15% of a two-word search. They are read instead, by seeking, for the best documents
+/// by the rest of the query (`window`: Elasticsearch's rescore window): a document outside
+/// the window by its stems' score stays out of the page.
 struct Bonus {
     weights: Vec<Box<dyn Weight>>,
 }

@@ -179,10 +179,10 @@ fn analyze_word(lang: Lang, word: &str) -> Option<Analysis> {
 /// (`next_word`) that start with a byte of `first_bytes` (without typos, a query word's first
 /// letters in either case and non-ASCII lead bytes; with typos, any). The scan is most of a
 /// snippet's cost, as a hit's text is read to its end when its query words are never close
-/// together: it compares sixteen bytes at a time (SIMD through `wide`), in blocks of 64, and stops only at
-/// bytes that may start a candidate (a query word's first letter in either case, or a
-/// non-ASCII lead byte, after no lower-case ASCII letter: a superset of candidate starts),
-/// where the table, then the tokenizer's own rules, decide. When any ASCII letter or digit
+/// together: it compares sixteen bytes at a time (SIMD through `wide`), in blocks of 64, and
+/// stops only at bytes that may start a candidate (a query word's first letter in either
+/// case, or a non-ASCII lead byte, after no lower-case ASCII letter: a superset of candidate
+/// starts), where the table, then the tokenizer's own rules, decide. When any ASCII letter or digit
 /// may start a match (typos), the tokenizer walks the words instead.
 struct Candidates<'t> {
     text: &'t str,
@@ -203,14 +203,12 @@ const MAX_LETTERS: usize = 8;
 
 /// Of sixty-four bytes, as bits: the ASCII lower-case letters, and the bytes that may start
 /// a candidate (see `Candidates`).
-fn block_bits(block: &[u8], letters: Option<&[u8x16]>) -> (u64, u64) {
+fn block_bits(block: &[u8; 64], letters: Option<&[u8x16]>) -> (u64, u64) {
     let (mut lower, mut starts) = (0u64, 0u64);
-    for (k, chunk) in block.chunks_exact(16).enumerate() {
-        let mut sixteen = [0u8; 16];
-        sixteen.copy_from_slice(chunk);
-        let x = u8x16::new(sixteen);
+    for (k, chunk) in block.as_chunks::<16>().0.iter().enumerate() {
+        let x = u8x16::new(*chunk);
         let at_least = |b: u8| x.max(u8x16::splat(b)).simd_eq(x);
-        let letters_here = (at_least(b'a') & x.min(u8x16::splat(b'z')).simd_eq(x)).to_bitmask();
+        let lower_here = (at_least(b'a') & x.min(u8x16::splat(b'z')).simd_eq(x)).to_bitmask();
         let starts_here = match letters {
             Some(letters) => {
                 let folded = x | u8x16::splat(0x20);
@@ -221,7 +219,7 @@ fn block_bits(block: &[u8], letters: Option<&[u8x16]>) -> (u64, u64) {
             None => at_least(b'0'),
         }
         .to_bitmask();
-        lower |= u64::from(letters_here) << (16 * k);
+        lower |= u64::from(lower_here) << (16 * k);
         starts |= u64::from(starts_here) << (16 * k);
     }
     (lower, starts)
@@ -331,11 +329,14 @@ impl<'t> Candidates<'t> {
     fn next_start(&mut self) -> Option<usize> {
         let bytes = self.text.as_bytes();
         while self.at < bytes.len() {
-            if self.block.is_none_or(|b| self.at >= b + 64) {
-                self.block = Some(self.at);
-                self.pending = self.block_starts(self.at);
-            }
-            let block = self.block.unwrap_or(self.at);
+            let block = match self.block {
+                Some(block) if self.at < block + 64 => block,
+                _ => {
+                    self.pending = self.block_starts(self.at);
+                    self.block = Some(self.at);
+                    self.at
+                }
+            };
             let mut bits = self.pending & (u64::MAX << (self.at - block));
             while bits != 0 {
                 let i = block + bits.trailing_zeros() as usize;
