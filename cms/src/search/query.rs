@@ -477,7 +477,7 @@ fn texts_query(
 /// `TantivyDocument` copies every value again into its compact form.
 struct Stored(Vec<(Field, String)>);
 
-/// Keeps text values; others (the revision) are read past.
+/// Keeps text values; scalar ones (the revision) are read past.
 struct TextVisitor;
 
 impl ValueVisitor for TextVisitor {
@@ -488,6 +488,22 @@ impl ValueVisitor for TextVisitor {
     }
 
     fn visit_u64(&self, _: u64) -> Result<Option<String>, DeserializeError> {
+        Ok(None)
+    }
+
+    fn visit_i64(&self, _: i64) -> Result<Option<String>, DeserializeError> {
+        Ok(None)
+    }
+
+    fn visit_f64(&self, _: f64) -> Result<Option<String>, DeserializeError> {
+        Ok(None)
+    }
+
+    fn visit_bool(&self, _: bool) -> Result<Option<String>, DeserializeError> {
+        Ok(None)
+    }
+
+    fn visit_bytes(&self, _: Vec<u8>) -> Result<Option<String>, DeserializeError> {
         Ok(None)
     }
 }
