@@ -281,6 +281,22 @@ struct Bonus {
 const RESCORE_FACTOR: usize = 5;
 const RESCORE_MIN: usize = 100;
 
+/// The written form of each word that differs from its stem, in every tier of its language
+/// (`tier_clauses`), times `EXACT_WEIGHT`: what `Bonus` adds to the best hits.
+fn written_form_clauses(layout: &Layout, langs: &[(Lang, Vec<Part>)]) -> Vec<Box<dyn Query>> {
+    langs
+        .iter()
+        .flat_map(|(lang, parts)| {
+            parts.iter().filter_map(move |part| match part {
+                Part::Term(t) if t.raw != t.term => Some((*lang, exact_term(&t.raw))),
+                _ => None,
+            })
+        })
+        .flat_map(|(lang, exact)| tier_clauses(layout, lang, &exact))
+        .map(|(_, q)| -> Box<dyn Query> { Box::new(BoostQuery::new(q, EXACT_WEIGHT)) })
+        .collect()
+}
+
 impl Bonus {
     fn new(
         searcher: &Searcher,
@@ -288,26 +304,10 @@ impl Bonus {
         langs: &[(Lang, Vec<Part>)],
     ) -> tantivy::Result<Bonus> {
         let scoring = EnableScoring::enabled_from_searcher(searcher);
-        let mut weights = Vec::new();
-        for (lang, parts) in langs {
-            for part in parts {
-                let Part::Term(t) = part else { continue };
-                if t.raw == t.term {
-                    continue;
-                }
-                let exact = exact_term(&t.raw);
-                for (field, boost) in layout.text_fields(*lang).iter().zip(&layout.tiers) {
-                    let q = BoostQuery::new(
-                        Box::new(TermQuery::new(
-                            Term::from_field_text(*field, &exact),
-                            IndexRecordOption::WithFreqs,
-                        )),
-                        boost * EXACT_WEIGHT,
-                    );
-                    weights.push(q.weight(scoring)?);
-                }
-            }
-        }
+        let weights = written_form_clauses(layout, langs)
+            .iter()
+            .map(|q| q.weight(scoring))
+            .collect::<tantivy::Result<_>>()?;
         Ok(Bonus { weights })
     }
 
@@ -807,20 +807,9 @@ searchable = 1.0
         let typos = Automata::default();
         let text = texts_query(layout, &langs, true, Some(&typos), &Vec::new);
         clauses.push((Occur::Must, text));
-        for (lang, parts) in &langs {
-            for part in parts {
-                let Part::Term(t) = part else { continue };
-                let exact = exact_term(&t.raw);
-                for (field, boost) in layout.text_fields(*lang).iter().zip(&layout.tiers) {
-                    let term = TermQuery::new(
-                        Term::from_field_text(*field, &exact),
-                        IndexRecordOption::WithFreqs,
-                    );
-                    let q = BoostQuery::new(Box::new(term), boost * EXACT_WEIGHT);
-                    clauses.push((Occur::Should, Box::new(q)));
-                }
-            }
-        }
+        let written = written_form_clauses(layout, &langs);
+        assert!(!written.is_empty());
+        clauses.extend(written.into_iter().map(|q| (Occur::Should, q)));
         let full = searcher
             .search(
                 &BooleanQuery::new(clauses),

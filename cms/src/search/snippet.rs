@@ -182,8 +182,8 @@ fn analyze_word(lang: Lang, word: &str) -> Option<Analysis> {
 /// together: it compares sixteen bytes at a time (SIMD through `wide`), in blocks of 64, and
 /// stops only at bytes that may start a candidate (a query word's first letter in either
 /// case, or a non-ASCII lead byte, after no lower-case ASCII letter: a superset of candidate
-/// starts), where the table, then the tokenizer's own rules, decide. When any ASCII letter or digit
-/// may start a match (typos), the tokenizer walks the words instead.
+/// starts), where the table, then the tokenizer's own rules, decide. When any ASCII letter or
+/// digit may start a match (typos), the tokenizer walks the words instead.
 struct Candidates<'t> {
     text: &'t str,
     at: usize,
